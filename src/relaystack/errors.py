@@ -1,0 +1,69 @@
+"""Errors with one shape, shared by every layer.
+
+An ``ApiError`` carries what OpenAI's error envelope needs
+(``{"error": {"message", "type", "param", "code"}}``) plus the HTTP status, so the
+engine can raise a precise error and the HTTP layer only has to frame it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    status_code = 400
+    error_type = "invalid_request_error"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        status_code: int | None = None,
+        error_type: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+        if status_code is not None:
+            self.status_code = status_code
+        if error_type is not None:
+            self.error_type = error_type
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.error_type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+
+class InvalidRequest(ApiError):
+    """400: the request names a bad parameter."""
+
+
+class NotFound(ApiError):
+    status_code = 404
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None):
+        super().__init__(message, param=param, code=code)
+
+
+class Unauthorized(ApiError):
+    status_code = 401
+
+    def __init__(self, message: str = "Missing or invalid API key.") -> None:
+        super().__init__(message, code="invalid_api_key")
+
+
+class Overloaded(ApiError):
+    status_code = 503
+    error_type = "server_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="server_overloaded")

@@ -1,0 +1,1 @@
+"""Inference providers: one interface over remote and local chat-completions models."""

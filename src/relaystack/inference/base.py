@@ -1,0 +1,75 @@
+"""The one interface every inference provider implements.
+
+Bodies are OpenAI chat-completions / embeddings request bodies as plain dicts, with
+``model`` already set to the provider's own (upstream) model id. Streams yield chunk
+dicts shaped like ``ChatCompletionChunk``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from relaystack.errors import ApiError
+
+UpstreamFailure = Literal["http", "connect", "timeout", "protocol"]
+
+
+class UpstreamError(ApiError):
+    """The upstream refused, failed or could not be reached.
+
+    4xx answers keep the upstream's status and message; everything else is a 502
+    (504 for a timeout) so the client can tell our fault from the model's.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: UpstreamFailure,
+        upstream_status: int | None = None,
+        code: str | None = None,
+        param: str | None = None,
+        body: Any = None,
+    ) -> None:
+        if kind == "http" and upstream_status is not None and 400 <= upstream_status < 500:
+            status, error_type = upstream_status, "invalid_request_error"
+        elif kind == "timeout":
+            status, error_type = 504, "server_error"
+        else:
+            status, error_type = 502, "server_error"
+        super().__init__(
+            message,
+            param=param,
+            code=code or ("upstream_timeout" if kind == "timeout" else "upstream_error"),
+            status_code=status,
+            error_type=error_type,
+        )
+        self.kind = kind
+        self.upstream_status = upstream_status
+        self.body = body
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """A model as its provider knows it (the upstream id, without our prefix)."""
+
+    id: str
+    owned_by: str = "relaystack"
+    created: int = 0
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+class InferenceProvider(Protocol):
+    id: str
+
+    async def list_models(self) -> list[ModelInfo]: ...
+
+    async def chat_completion(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    def stream_chat_completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]: ...
+
+    async def embeddings(self, body: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def aclose(self) -> None: ...

@@ -1,0 +1,3 @@
+from relaystack.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""HTTP only: routing, request validation, auth, SSE framing, error envelopes."""

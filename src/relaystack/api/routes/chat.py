@@ -1,0 +1,88 @@
+"""``/v1/chat/completions`` and ``/v1/embeddings``: pass-through to the model's provider."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relaystack import jsonutil
+from relaystack.api.body import json_object
+from relaystack.api.context import bind_request
+from relaystack.api.sse import DONE_FRAME, data_frame, sse_response
+from relaystack.errors import ApiError, InvalidRequest
+from relaystack.inference.registry import ModelRegistry, ResolvedModel
+
+router = APIRouter()
+
+
+def _resolve(request: Request, body: dict[str, Any]) -> ResolvedModel:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise InvalidRequest(
+            "Missing required parameter: 'model'.",
+            param="model",
+            code="missing_required_parameter",
+        )
+    registry: ModelRegistry = request.app.state.models
+    resolved = registry.resolve(model)
+    body["model"] = resolved.upstream_id
+    return resolved
+
+
+@router.post("/v1/chat/completions", summary="Create a chat completion (pass-through)")
+async def chat_completions(request: Request) -> Response:
+    bind_request(request)
+    body = await json_object(request)
+    model = _resolve(request, body)
+    if not isinstance(body.get("messages"), list) or not body["messages"]:
+        raise InvalidRequest(
+            "Missing required parameter: 'messages'.",
+            param="messages",
+            code="missing_required_parameter",
+        )
+    if not body.get("stream"):
+        completion = await model.provider.chat_completion(body)
+        return Response(jsonutil.dumps(completion), media_type="application/json")
+    chunks = model.provider.stream_chat_completion(body).__aiter__()
+    # Wait for the first chunk so that an upstream refusal is an HTTP error, not a
+    # stream that ends early.
+    try:
+        first = await chunks.__anext__()
+    except StopAsyncIteration:
+        first = None
+    return sse_response(_frames(first, chunks))
+
+
+async def _frames(
+    first: dict[str, Any] | None, chunks: AsyncIterator[dict[str, Any]]
+) -> AsyncIterator[bytes]:
+    if first is None:
+        yield DONE_FRAME
+        return
+    yield data_frame(first)
+    try:
+        async for chunk in chunks:
+            yield data_frame(chunk)
+    except ApiError as error:
+        yield data_frame(error.envelope())
+        return
+    yield DONE_FRAME
+
+
+@router.post("/v1/embeddings", summary="Create embeddings (pass-through)")
+async def embeddings(request: Request) -> Response:
+    bind_request(request)
+    body = await json_object(request)
+    model = _resolve(request, body)
+    if "input" not in body:
+        raise InvalidRequest(
+            "Missing required parameter: 'input'.",
+            param="input",
+            code="missing_required_parameter",
+        )
+    result = await model.provider.embeddings(body)
+    return Response(jsonutil.dumps(result), media_type="application/json")

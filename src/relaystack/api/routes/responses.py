@@ -1,0 +1,86 @@
+"""``/v1/responses``: HTTP in and out; the engine does the rest."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from fastapi import APIRouter
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relaystack import jsonutil
+from relaystack.api.body import typed_body
+from relaystack.api.context import bind_request
+from relaystack.api.query import limit_param, list_page, order_param
+from relaystack.api.sse import event_frame, sse_response
+from relaystack.responses.service import ResponsesService, Turn
+from relaystack.responses.types import CreateResponseRequest
+
+router = APIRouter()
+
+
+def _service(request: Request) -> ResponsesService:
+    return request.app.state.responses
+
+
+def _json(payload: object) -> Response:
+    return Response(jsonutil.dumps(payload), media_type="application/json")
+
+
+@router.post(
+    "/v1/responses",
+    openapi_extra={"x-request-model": "CreateResponseRequest"},
+    summary="Create a model response",
+)
+async def create_response(request: Request) -> Response:
+    owner = bind_request(request)
+    body = await typed_body(request, CreateResponseRequest)
+    service = _service(request)
+    turn = await service.prepare(body, owner)
+    if body.stream:
+        return sse_response(_frames(service, turn))
+    return _json(await service.create(turn))
+
+
+async def _frames(service: ResponsesService, turn: Turn) -> AsyncIterator[bytes]:
+    async for event in service.events(turn):
+        yield event_frame(event)
+
+
+@router.get("/v1/responses", summary="List stored responses")
+async def list_responses(request: Request) -> Response:
+    owner = bind_request(request)
+    page = await _service(request).list(
+        owner,
+        after=request.query_params.get("after"),
+        limit=limit_param(request),
+        order=order_param(request),
+        model=request.query_params.get("model"),
+    )
+    return _json(list_page(page.data, page.has_more))
+
+
+@router.get("/v1/responses/{response_id}", summary="Retrieve a response")
+async def get_response(request: Request, response_id: str) -> Response:
+    owner = bind_request(request)
+    return _json(await _service(request).get(response_id, owner))
+
+
+@router.delete("/v1/responses/{response_id}", summary="Delete a response")
+async def delete_response(request: Request, response_id: str) -> Response:
+    owner = bind_request(request)
+    return _json(await _service(request).delete(response_id, owner))
+
+
+@router.get("/v1/responses/{response_id}/input_items", summary="List a response's input items")
+async def list_input_items(request: Request, response_id: str) -> Response:
+    owner = bind_request(request)
+    page = await _service(request).input_items(
+        response_id,
+        owner,
+        after=request.query_params.get("after"),
+        before=request.query_params.get("before"),
+        limit=limit_param(request),
+        order=order_param(request),
+    )
+    return _json(list_page(page.data, page.has_more))

@@ -1,0 +1,27 @@
+"""Server-sent events framing. Events arrive built and numbered; this only frames them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.responses import StreamingResponse
+
+from relaystack import jsonutil
+
+_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+
+
+def event_frame(event: dict[str, Any]) -> bytes:
+    return b"event: " + event["type"].encode() + b"\ndata: " + jsonutil.dumps(event) + b"\n\n"
+
+
+def data_frame(payload: dict[str, Any]) -> bytes:
+    return b"data: " + jsonutil.dumps(payload) + b"\n\n"
+
+
+DONE_FRAME = b"data: [DONE]\n\n"
+
+
+def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(frames, media_type="text/event-stream", headers=_HEADERS)

@@ -1,0 +1,95 @@
+"""The one place that reads the configuration and wires the pieces together."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from relaystack import __version__
+from relaystack.api.errors import install_error_handlers
+from relaystack.api.routes import chat, models, responses
+from relaystack.config import Config, OpenAICompatibleProviderConfig, ProviderConfig
+from relaystack.ids import Clock, IdSource
+from relaystack.inference.base import InferenceProvider
+from relaystack.inference.openai_compatible import OpenAICompatibleProvider
+from relaystack.inference.registry import ModelRegistry
+from relaystack.responses.service import ResponsesService
+from relaystack.responses.types import CreateResponseRequest
+from relaystack.store.sql import SqlStore
+
+log = logging.getLogger(__name__)
+
+
+def build_provider(config: ProviderConfig) -> InferenceProvider:
+    if isinstance(config, OpenAICompatibleProviderConfig):
+        return OpenAICompatibleProvider(config)
+    from relaystack.inference.local import LocalProvider  # llama.cpp loads only when used
+
+    return LocalProvider(config)
+
+
+def build_app(
+    config: Config, *, ids: IdSource | None = None, clock: Clock | None = None
+) -> FastAPI:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = await SqlStore.open(config.storage.url)
+        registry = ModelRegistry()
+        try:
+            for provider_config in config.providers:
+                await registry.add_provider(build_provider(provider_config))
+            service = ResponsesService(
+                store=store, models=registry, ids=ids or IdSource(), clock=clock or Clock()
+            )
+            app.state.models = registry
+            app.state.responses = service
+            yield
+            await service.drain()
+        finally:
+            await registry.aclose()
+            await store.close()
+
+    app = FastAPI(
+        title="relaystack",
+        version=__version__,
+        description="An OpenAI-compatible Responses API server.",
+        lifespan=lifespan,
+    )
+    app.state.max_body_bytes = config.server.max_body_bytes
+    app.state.api_keys = (
+        {entry.key: entry.owner for entry in config.auth.keys} if config.auth else None
+    )
+    install_error_handlers(app)
+    app.include_router(responses.router)
+    app.include_router(chat.router)
+    app.include_router(models.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's schema, plus the request bodies we validate ourselves."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    request_schema = CreateResponseRequest.model_json_schema(
+        ref_template="#/components/schemas/{model}"
+    )
+    components.update(request_schema.pop("$defs", {}))
+    components["CreateResponseRequest"] = request_schema
+    operation = schema["paths"]["/v1/responses"]["post"]
+    operation.pop("x-request-model", None)
+    operation["requestBody"] = {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/CreateResponseRequest"}}
+        },
+    }
+    app.openapi_schema = schema
+    return schema

@@ -1,0 +1,66 @@
+"""``relaystack serve`` (and, as they land, the other subcommands)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from relaystack import __version__
+from relaystack.config import Config, ConfigError, load_config
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="relaystack", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"relaystack {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API server")
+    serve.add_argument("--config", help="YAML configuration file")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8321)")
+    serve.set_defaults(func=_serve)
+
+    args = parser.parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config) if args.config else _zero_config()
+    except ConfigError as exc:
+        print(f"relaystack: bad configuration: {exc}", file=sys.stderr)
+        return 2
+    if args.host:
+        config.server.host = args.host
+    if args.port is not None:
+        config.server.port = args.port
+    if not config.providers:
+        print("relaystack: bad configuration: providers: at least one is needed", file=sys.stderr)
+        return 2
+
+    import uvicorn
+
+    from relaystack.app import build_app
+
+    print(
+        f"relaystack {__version__} listening on http://{config.server.host}:{config.server.port}/v1"
+        f" | state: {config.storage.url}",
+        file=sys.stderr,
+    )
+    uvicorn.run(
+        build_app(config),
+        host=config.server.host,
+        port=config.server.port,
+        log_level="warning",
+        access_log=False,
+    )
+    return 0
+
+
+def _zero_config() -> Config:
+    return Config()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

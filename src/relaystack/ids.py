@@ -1,0 +1,38 @@
+"""Ids and clocks, injectable so a replayed run can be made fully deterministic."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+def random_id(prefix: str) -> str:
+    # 48 hex digits after the prefix, the length OpenAI's own ids have.
+    return f"{prefix}_{secrets.token_hex(24)}"
+
+
+@dataclass
+class IdSource:
+    """Makes ids like ``resp_…``, ``msg_…``, ``fc_…``. Replace ``make`` for determinism."""
+
+    make: Callable[[str], str] = random_id
+
+    def __call__(self, prefix: str) -> str:
+        return self.make(prefix)
+
+
+def counting_ids() -> IdSource:
+    """Deterministic ids (``resp_000001``…), for tests and replays."""
+    counter = itertools.count(1)
+    return IdSource(lambda prefix: f"{prefix}_{next(counter):06d}")
+
+
+@dataclass
+class Clock:
+    now: Callable[[], float] = field(default=time.time)
+
+    def seconds(self) -> int:
+        return int(self.now())

@@ -1,0 +1,216 @@
+"""Create, read, list and delete responses: the engine behind ``/v1/responses``.
+
+``prepare`` does every check that can fail before the first byte is sent (so bad
+requests are clear 4xx answers), ``events`` runs the turn, and a non-streaming
+request is just the last snapshot of the same events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from relaystack.errors import ApiError, InvalidRequest, NotFound
+from relaystack.ids import Clock, IdSource
+from relaystack.inference.base import InferenceProvider
+from relaystack.inference.registry import ModelRegistry
+from relaystack.responses.events import Event
+from relaystack.responses.items import Item, normalize_input
+from relaystack.responses.messages import to_chat_messages
+from relaystack.responses.resource import new_response
+from relaystack.responses.stream import TurnStream
+from relaystack.responses.types import AllowedTools, CreateResponseRequest, NamedFunction
+from relaystack.responses.upstream_request import build_chat_body
+from relaystack.store.base import Order, Page, Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Turn:
+    """Everything one response needs once the request has been accepted."""
+
+    request: CreateResponseRequest
+    owner: str
+    provider: InferenceProvider
+    upstream_body: dict[str, Any]
+    input_items: list[Item]
+    response: dict[str, Any]
+    store: bool
+    failure: ApiError | None = None
+
+
+@dataclass
+class ResponsesService:
+    store: Store
+    models: ModelRegistry
+    ids: IdSource = field(default_factory=IdSource)
+    clock: Clock = field(default_factory=Clock)
+    # Saves started while a client disconnected; kept so they are not garbage-collected.
+    _pending_saves: set[asyncio.Task[None]] = field(default_factory=set)
+
+    async def prepare(self, request: CreateResponseRequest, owner: str) -> Turn:
+        model = self.models.resolve(request.model)
+        _check_tool_choice(request)
+        _check_supported(request)
+        if request.conversation is not None:
+            raise InvalidRequest(
+                "Conversations are not supported by this server yet.",
+                param="conversation",
+                code="unsupported_parameter",
+            )
+        if request.input is None and request.previous_response_id is None:
+            raise InvalidRequest(
+                "Missing required parameter: 'input'.",
+                param="input",
+                code="missing_required_parameter",
+            )
+        context: list[Item] = []
+        if request.previous_response_id is not None:
+            previous = await self.store.chain_items(request.previous_response_id, owner)
+            if previous is None:
+                raise NotFound(
+                    f"Previous response with id '{request.previous_response_id}' not found.",
+                    param="previous_response_id",
+                )
+            context = previous
+        input_items = normalize_input(request, self.ids)
+        messages = to_chat_messages([*context, *input_items], request.instructions)
+        response = new_response(request, self.ids("resp"), self.clock.seconds())
+        return Turn(
+            request=request,
+            owner=owner,
+            provider=model.provider,
+            upstream_body=build_chat_body(request, model.upstream_id, messages),
+            input_items=input_items,
+            response=response,
+            store=response["store"],
+        )
+
+    async def events(self, turn: Turn) -> AsyncIterator[Event]:
+        machine = TurnStream(turn.response, self.ids, self.clock)
+        for event in machine.start():
+            yield event
+        try:
+            async for chunk in turn.provider.stream_chat_completion(turn.upstream_body):
+                for event in machine.feed(chunk):
+                    yield event
+            final = machine.finish()
+        except ApiError as error:
+            turn.failure = error
+            final = machine.fail(error)
+        except (asyncio.CancelledError, GeneratorExit):
+            # The client went away: the generation stops, and the store keeps what
+            # happened rather than nothing.
+            turn.response["status"] = "cancelled"
+            self._save_in_background(turn)
+            raise
+        except Exception as error:  # a bug or an unexpected upstream failure
+            log.exception("response %s failed", turn.response["id"])
+            turn.failure = ApiError(
+                f"internal error: {error}", code="server_error", status_code=500
+            )
+            final = machine.fail(turn.failure)
+        await self._save(turn)
+        for event in final:
+            yield event
+
+    async def create(self, turn: Turn) -> dict[str, Any]:
+        async for event in self.events(turn):
+            if event["type"] == "response.failed" and turn.failure is not None:
+                raise turn.failure
+        return turn.response
+
+    async def _save(self, turn: Turn) -> None:
+        if turn.store:
+            await self.store.save_response(turn.response, turn.input_items, turn.owner)
+
+    def _save_in_background(self, turn: Turn) -> None:
+        task = asyncio.get_running_loop().create_task(self._save(turn))
+        self._pending_saves.add(task)
+        task.add_done_callback(self._pending_saves.discard)
+
+    async def get(self, response_id: str, owner: str) -> dict[str, Any]:
+        response = await self.store.get_response(response_id, owner)
+        if response is None:
+            raise _response_not_found(response_id)
+        return response
+
+    async def delete(self, response_id: str, owner: str) -> dict[str, Any]:
+        if not await self.store.delete_response(response_id, owner):
+            raise _response_not_found(response_id)
+        return {"id": response_id, "object": "response.deleted", "deleted": True}
+
+    async def list(
+        self, owner: str, *, after: str | None, limit: int, order: Order, model: str | None
+    ) -> Page:
+        return await self.store.list_responses(
+            owner, after=after, limit=limit, order=order, model=model
+        )
+
+    async def input_items(
+        self,
+        response_id: str,
+        owner: str,
+        *,
+        after: str | None,
+        before: str | None,
+        limit: int,
+        order: Order,
+    ) -> Page:
+        page = await self.store.list_input_items(
+            response_id, owner, after=after, before=before, limit=limit, order=order
+        )
+        if page is None:
+            raise _response_not_found(response_id)
+        return page
+
+    async def drain(self) -> None:
+        """Wait for saves started by disconnected clients (at shutdown)."""
+        if self._pending_saves:
+            await asyncio.gather(*self._pending_saves, return_exceptions=True)
+
+
+def _check_tool_choice(request: CreateResponseRequest) -> None:
+    names = {tool.name for tool in request.tools or []}
+    choice = request.tool_choice
+    wanted: list[str] = []
+    if isinstance(choice, NamedFunction):
+        wanted = [choice.name]
+    elif isinstance(choice, AllowedTools):
+        wanted = [tool.name for tool in choice.tools]
+    for name in wanted:
+        if name not in names:
+            raise InvalidRequest(
+                f"Tool choice '{name}' not found in 'tools' parameter.",
+                param="tool_choice",
+                code="invalid_value",
+            )
+    if choice == "required" and not names:
+        raise InvalidRequest(
+            "Tool choice 'required' needs at least one tool in 'tools'.",
+            param="tool_choice",
+            code="invalid_value",
+        )
+
+
+def _check_supported(request: CreateResponseRequest) -> None:
+    if request.background:
+        raise InvalidRequest(
+            "Background mode is not supported by this server; use stream=true instead.",
+            param="background",
+            code="unsupported_parameter",
+        )
+    if request.top_logprobs:
+        raise InvalidRequest(
+            "Log probabilities are not supported by this server.",
+            param="top_logprobs",
+            code="unsupported_parameter",
+        )
+
+
+def _response_not_found(response_id: str) -> NotFound:
+    return NotFound(f"Response with id '{response_id}' not found.", param="response_id")

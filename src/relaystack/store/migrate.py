@@ -1,0 +1,33 @@
+"""Bring a database to the newest schema at start-up (Alembic, run in-process)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+_MIGRATIONS = Path(__file__).with_name("migrations")
+# Any fixed number: replicas starting together queue on this PostgreSQL advisory lock
+# so exactly one of them runs each migration.
+_MIGRATION_LOCK_ID = 0x72656C6179
+
+
+def alembic_config(connection: Connection | None = None) -> AlembicConfig:
+    config = AlembicConfig()
+    config.set_main_option("script_location", str(_MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+async def upgrade_to_head(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+def _upgrade(connection: Connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
+    command.upgrade(alembic_config(connection), "head")

@@ -1,0 +1,52 @@
+"""Tables. Items are rows of their own, so a chain grows by appending, never rewriting."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants a BIGINT.
+_SerialKey = BigInteger().with_variant(Integer(), "sqlite")
+
+responses = Table(
+    "responses",
+    metadata,
+    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("id", String(80), nullable=False, unique=True),
+    Column("owner", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("model", String(300), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("previous_response_id", String(80)),
+    # The response object as returned to clients, without its output (kept as items).
+    Column("body", Text, nullable=False),
+    Index("ix_responses_owner_pk", "owner", "pk"),
+)
+
+response_items = Table(
+    "response_items",
+    metadata,
+    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("response_id", String(80), nullable=False),
+    Column("kind", SmallInteger, nullable=False),  # INPUT_ITEM or OUTPUT_ITEM
+    Column("position", Integer, nullable=False),
+    Column("item_id", String(80), nullable=False),
+    Column("body", Text, nullable=False),
+    Index(
+        "ix_response_items_response_kind_position", "response_id", "kind", "position", unique=True
+    ),
+)
+
+INPUT_ITEM = 0
+OUTPUT_ITEM = 1

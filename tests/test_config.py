@@ -1,0 +1,101 @@
+"""Configuration: env substitution, defaults, and one clear line for a bad file."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from relaystack.config import ConfigError, load_config, parse_config
+
+
+def test_env_substitution_with_and_without_default(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPSTREAM_URL", "http://10.0.0.5:8000/v1")
+    monkeypatch.delenv("MISSING_PORT", raising=False)
+    config = parse_config(
+        {
+            "server": {"port": "${env.MISSING_PORT:=9999}"},
+            "providers": [
+                {
+                    "id": "vllm",
+                    "type": "openai-compatible",
+                    "base_url": "${env.UPSTREAM_URL}",
+                    "api_key_env": "VLLM_KEY",
+                }
+            ],
+        }
+    )
+    assert config.server.port == 9999
+    provider = config.providers[0]
+    assert provider.base_url == "http://10.0.0.5:8000/v1"
+    monkeypatch.setenv("VLLM_KEY", "sk-from-env")
+    assert provider.resolved_api_key() == "sk-from-env"
+
+
+def test_unset_variable_without_default_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOT_THERE", raising=False)
+    with pytest.raises(ConfigError, match="NOT_THERE"):
+        parse_config({"storage": {"url": "${env.NOT_THERE}"}})
+
+
+def test_defaults_give_sqlite_in_the_user_data_dir() -> None:
+    config = parse_config({})
+    assert config.storage.url.startswith("sqlite+aiosqlite:///")
+    assert config.storage.url.endswith("relaystack.db")
+    assert config.server.port == 8321
+    assert config.server.max_body_bytes == 32 * 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({"server": {"port": "eighty"}}, "server.port"),
+        ({"providers": [{"id": "x", "type": "openai-compatible"}]}, "providers.0.base_url"),
+        ({"storage": {"uri": "x"}}, "storage.uri: unknown key"),
+        ({"providers": [{"id": "x", "type": "telepathy"}]}, "providers.0"),
+        (
+            {
+                "providers": [
+                    {"id": "a", "type": "openai-compatible", "base_url": "http://a"},
+                    {"id": "a", "type": "openai-compatible", "base_url": "http://b"},
+                ]
+            },
+            "used twice",
+        ),
+    ],
+)
+def test_bad_config_names_the_key(data: dict, expected: str) -> None:
+    with pytest.raises(ConfigError) as raised:
+        parse_config(data)
+    assert expected in str(raised.value)
+    assert "\n" not in str(raised.value)
+
+
+def test_load_config_reads_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "relaystack.yaml"
+    path.write_text(
+        "providers:\n"
+        "  - id: openai\n"
+        "    type: openai-compatible\n"
+        "    base_url: https://api.openai.com/v1\n"
+        "    models: [gpt-4o]\n"
+    )
+    config = load_config(path)
+    assert config.providers[0].models == ["gpt-4o"]
+
+
+def test_serve_with_a_bad_config_stops_with_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("server:\n  port: eighty\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "relaystack", "serve", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "server.port" in lines[0]

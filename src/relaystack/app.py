@@ -5,15 +5,22 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from relaystack import __version__
 from relaystack.api.errors import install_error_handlers
 from relaystack.api.routes import chat, models, responses
-from relaystack.config import Config, OpenAICompatibleProviderConfig, ProviderConfig
+from relaystack.config import (
+    Config,
+    OpenAICompatibleProviderConfig,
+    ProviderConfig,
+    RecordingConfig,
+)
 from relaystack.ids import Clock, IdSource
 from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import OpenAICompatibleProvider
@@ -25,12 +32,29 @@ from relaystack.store.sql import SqlStore
 log = logging.getLogger(__name__)
 
 
-def build_provider(config: ProviderConfig) -> InferenceProvider:
+def build_provider(config: ProviderConfig, recording: RecordingConfig) -> InferenceProvider:
     if isinstance(config, OpenAICompatibleProviderConfig):
-        return OpenAICompatibleProvider(config)
+        return OpenAICompatibleProvider(config, transport=_transport(config, recording))
     from relaystack.inference.local import LocalProvider  # llama.cpp loads only when used
 
     return LocalProvider(config)
+
+
+def _transport(
+    config: OpenAICompatibleProviderConfig, recording: RecordingConfig
+) -> httpx.AsyncBaseTransport | None:
+    if recording.mode == "live":
+        return None  # no wrapper at all: live traffic pays nothing for the feature
+    from relaystack.recording.transport import RecordingTransport
+
+    assert recording.directory is not None  # the config guarantees it outside live mode
+    return RecordingTransport(
+        httpx.AsyncHTTPTransport(),
+        mode=recording.mode,
+        directory=Path(recording.directory),
+        base_url=config.base_url,
+        pacing=recording.pacing,
+    )
 
 
 def build_app(
@@ -42,7 +66,7 @@ def build_app(
         registry = ModelRegistry()
         try:
             for provider_config in config.providers:
-                await registry.add_provider(build_provider(provider_config))
+                await registry.add_provider(build_provider(provider_config, config.recording))
             service = ResponsesService(
                 store=store, models=registry, ids=ids or IdSource(), clock=clock or Clock()
             )

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from relaystack import __version__
-from relaystack.config import Config, ConfigError, load_config
+from relaystack.config import Config, ConfigError, load_config, with_recording_overrides
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -19,7 +19,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--config", help="YAML configuration file")
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8321)")
+    serve.add_argument(
+        "--record-mode",
+        choices=["live", "record", "replay", "record-if-missing"],
+        help="record or replay upstream calls (env RELAYSTACK_RECORD_MODE; default live)",
+    )
+    serve.add_argument(
+        "--recordings", metavar="DIR", help="recordings directory (env RELAYSTACK_RECORDINGS_DIR)"
+    )
     serve.set_defaults(func=_serve)
+
+    from relaystack.recording.cli import add_recordings_parser
+
+    add_recordings_parser(commands)
 
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
@@ -28,6 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(args: argparse.Namespace) -> int:
     try:
         config = load_config(args.config) if args.config else _zero_config()
+        config = with_recording_overrides(config, args.record_mode, args.recordings)
     except ConfigError as exc:
         print(f"relaystack: bad configuration: {exc}", file=sys.stderr)
         return 2
@@ -43,9 +56,15 @@ def _serve(args: argparse.Namespace) -> int:
 
     from relaystack.app import build_app
 
+    recording = config.recording
     print(
         f"relaystack {__version__} listening on http://{config.server.host}:{config.server.port}/v1"
-        f" | state: {config.storage.url}",
+        f" | state: {config.storage.url}"
+        + (
+            f" | recordings: {recording.mode} {recording.directory}"
+            if recording.mode != "live"
+            else ""
+        ),
         file=sys.stderr,
     )
     uvicorn.run(

@@ -129,6 +129,28 @@ class Config(_Strict):
         return self
 
 
+def with_recording_overrides(
+    config: Config,
+    mode: str | None = None,
+    directory: str | None = None,
+    environ: dict[str, str] | None = None,
+) -> Config:
+    """Apply ``--record-mode`` / ``--recordings`` or, failing those, the environment
+    (``RELAYSTACK_RECORD_MODE`` / ``RELAYSTACK_RECORDINGS_DIR``) over the file's values."""
+    env = os.environ if environ is None else environ
+    mode = mode or env.get("RELAYSTACK_RECORD_MODE") or config.recording.mode
+    directory = directory or env.get("RELAYSTACK_RECORDINGS_DIR") or config.recording.directory
+    try:
+        recording = RecordingConfig(
+            mode=mode,  # type: ignore[arg-type]
+            directory=directory,
+            pacing=config.recording.pacing,
+        )
+    except ValidationError as exc:
+        raise ConfigError(f"recording: {_first_problem(exc).split(': ', 1)[-1]}") from None
+    return config.model_copy(update={"recording": recording})
+
+
 def default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("relaystack", appauthor=False))
 

@@ -1,0 +1,1 @@
+"""Helpers for testing applications against relaystack (and relaystack itself)."""

@@ -7,7 +7,7 @@ dicts shaped like ``ChatCompletionChunk``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -68,7 +68,9 @@ class InferenceProvider(Protocol):
 
     async def chat_completion(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
-    def stream_chat_completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]: ...
+    def stream_chat_completion(
+        self, body: dict[str, Any]
+    ) -> AsyncGenerator[dict[str, Any], None]: ...
 
     async def embeddings(self, body: dict[str, Any]) -> dict[str, Any]: ...
 

@@ -8,6 +8,7 @@ request is just the last snapshot of the same events.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -95,9 +96,13 @@ class ResponsesService:
         for event in machine.start():
             yield event
         try:
-            async for chunk in turn.provider.stream_chat_completion(turn.upstream_body):
-                for event in machine.feed(chunk):
-                    yield event
+            # aclosing: when the client goes away the upstream call (or local
+            # generation) stops now, not whenever the generator is garbage-collected.
+            chunks = turn.provider.stream_chat_completion(turn.upstream_body)
+            async with contextlib.aclosing(chunks):
+                async for chunk in chunks:
+                    for event in machine.feed(chunk):
+                        yield event
             final = machine.finish()
         except ApiError as error:
             turn.failure = error

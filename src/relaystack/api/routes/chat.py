@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter
@@ -47,18 +47,15 @@ async def chat_completions(request: Request) -> Response:
     if not body.get("stream"):
         completion = await model.provider.chat_completion(body)
         return Response(jsonutil.dumps(completion), media_type="application/json")
-    chunks = model.provider.stream_chat_completion(body).__aiter__()
+    chunks = model.provider.stream_chat_completion(body)
     # Wait for the first chunk so that an upstream refusal is an HTTP error, not a
     # stream that ends early.
-    try:
-        first = await chunks.__anext__()
-    except StopAsyncIteration:
-        first = None
+    first = await anext(chunks, None)
     return sse_response(_frames(first, chunks))
 
 
 async def _frames(
-    first: dict[str, Any] | None, chunks: AsyncIterator[dict[str, Any]]
+    first: dict[str, Any] | None, chunks: AsyncGenerator[dict[str, Any], None]
 ) -> AsyncIterator[bytes]:
     if first is None:
         yield DONE_FRAME
@@ -70,6 +67,8 @@ async def _frames(
     except ApiError as error:
         yield data_frame(error.envelope())
         return
+    finally:
+        await chunks.aclose()
     yield DONE_FRAME
 
 

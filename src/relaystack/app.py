@@ -14,16 +14,17 @@ from fastapi.openapi.utils import get_openapi
 
 from relaystack import __version__
 from relaystack.api.errors import install_error_handlers
-from relaystack.api.routes import chat, models, responses
+from relaystack.api.routes import chat, conversations, models, responses
 from relaystack.config import (
     Config,
     OpenAICompatibleProviderConfig,
     ProviderConfig,
     RecordingConfig,
 )
+from relaystack.conversations.service import ConversationsService
 from relaystack.ids import Clock, IdSource
 from relaystack.inference.base import InferenceProvider
-from relaystack.inference.openai_compatible import OpenAICompatibleProvider
+from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.service import ResponsesService
 from relaystack.responses.types import CreateResponseRequest
@@ -49,7 +50,7 @@ def _transport(
 
     assert recording.directory is not None  # the config guarantees it outside live mode
     return RecordingTransport(
-        httpx.AsyncHTTPTransport(),
+        connection_pool(),
         mode=recording.mode,
         directory=Path(recording.directory),
         base_url=config.base_url,
@@ -72,6 +73,9 @@ def build_app(
             )
             app.state.models = registry
             app.state.responses = service
+            app.state.conversations = ConversationsService(
+                store=store, ids=service.ids, clock=service.clock
+            )
             yield
             await service.drain()
         finally:
@@ -90,6 +94,7 @@ def build_app(
     )
     install_error_handlers(app)
     app.include_router(responses.router)
+    app.include_router(conversations.router)
     app.include_router(chat.router)
     app.include_router(models.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -12,7 +12,8 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # strict: "true" is not a boolean and "0.5" is not a number, as with OpenAI.
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 # ----- content parts -------------------------------------------------------------
@@ -169,7 +170,7 @@ class TextFormatJsonSchema(_Strict):
     description: str | None = None
     strict: bool | None = None
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
 
 
 class TextOptions(_Strict):

@@ -1,0 +1,292 @@
+"""``python -m bench``: start the mock and relaystack, run the matrix, write the report.
+
+Writes ``results.json``, ``REPORT.md`` and ``chart.png`` (and ``PROFILE.md`` with
+``--profile``) under ``--out`` (default ``bench/results``). Loopback only; every
+phase is bounded in requests and in time (``--budget``, default 14 minutes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bench.chain import ChainSpec, run_chain_sync
+from bench.chart import write_chart
+from bench.cpuacct import delta, loadavg, snapshot
+from bench.matrix import ENDPOINTS, Candidate, Level, MatrixPlan, run_matrix
+from bench.procs import (
+    MOCK_MODEL,
+    PUBLIC_MODEL,
+    REPO_ROOT,
+    Proc,
+    children,
+    free_port,
+    http_get,
+    pin_self,
+    rss_kib,
+    start_mock,
+    start_relaystack,
+)
+from bench.profile import profile_endpoints, profile_markdown
+from bench.report import render as render_report
+
+T0 = time.monotonic()
+
+
+def log(msg: str) -> None:
+    print(f"[bench {time.monotonic() - T0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--quick", action="store_true", help="smoke run: 1 round, few requests, a 10-turn chain"
+    )
+    p.add_argument("--rounds", type=int, help="rounds of the matrix (default 5; quick 1)")
+    p.add_argument("--n-low", type=int, help="requests per c=1 cell (default 200)")
+    p.add_argument("--n-high", type=int, help="requests per high-c cell (default 2000)")
+    p.add_argument("--high-c", type=int, default=32, help="the high concurrency (default 32)")
+    p.add_argument("--duration", type=float, help="time bound per cell, s (default 30)")
+    p.add_argument(
+        "--endpoints",
+        default=",".join(ENDPOINTS),
+        help="comma-separated subset of " + ",".join(ENDPOINTS),
+    )
+    p.add_argument("--chain-turns", type=int, help="turns per chain (default 100; quick 10)")
+    p.add_argument("--chains", type=int, help="chains to run (default 7; quick 1)")
+    p.add_argument("--chunks", type=int, default=40, help="mock content chunks per stream")
+    p.add_argument("--delay", type=float, default=0.0, help="mock seconds between chunks")
+    p.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        metavar="NAME=URL",
+        help="another loopback server to compare (repeatable)",
+    )
+    p.add_argument("--extra-model", default=PUBLIC_MODEL, help="model id for --extra servers")
+    p.add_argument("--mock-port", type=int, default=0, help="fixed mock port (for --extra)")
+    p.add_argument("--no-relaystack", action="store_true", help="bench direct/extras only")
+    p.add_argument(
+        "--profile",
+        action="store_true",
+        help="afterwards, py-spy relaystack during one more high-c cell each",
+    )
+    p.add_argument(
+        "--pin",
+        action="store_true",
+        help="pin relaystack to CPU 0, mock and load generator to CPU 1",
+    )
+    p.add_argument("--budget", type=float, default=840.0, help="time budget for the run, s")
+    p.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
+    a = p.parse_args(argv)
+    q = a.quick
+    a.rounds = a.rounds or (1 if q else 5)
+    a.n_low = a.n_low or (20 if q else 200)
+    a.n_high = a.n_high or (200 if q else 2000)
+    a.duration = a.duration or (5.0 if q else 30.0)
+    a.chain_turns = a.chain_turns if a.chain_turns is not None else (10 if q else 100)
+    a.chains = a.chains or (1 if q else 7)
+    a.endpoints = tuple(e for e in a.endpoints.split(",") if e)
+    if bad := [e for e in a.endpoints if e not in ENDPOINTS]:
+        p.error(f"unknown endpoints {bad}")
+    return a
+
+
+def levels(a: argparse.Namespace) -> list[Level]:
+    return [
+        Level(1, a.n_low, a.duration, min(20, a.n_low)),
+        Level(a.high_c, a.n_high, a.duration, min(4 * a.high_c, a.n_high)),
+    ]
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+        return out.stdout.strip() or "?"
+    except OSError:
+        return "?"
+
+
+def _cpu() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "?"
+
+
+def _candidates(a: argparse.Namespace, mock_url: str, server_url: str | None) -> list[Candidate]:
+    cands = [Candidate("direct", mock_url, MOCK_MODEL, direct=True)]
+    if server_url:
+        cands.append(Candidate("relaystack", server_url, PUBLIC_MODEL))
+    for spec in a.extra:
+        name, sep, url = spec.partition("=")
+        if not sep or not name or name in {c.name for c in cands}:
+            raise SystemExit(f"--extra wants a new NAME=URL, got {spec!r}")
+        cands.append(Candidate(name, url, a.extra_model))
+    return cands
+
+
+def _start(
+    a: argparse.Namespace, workdir: Path, procs: list[Proc], notes: list[str]
+) -> tuple[int, Proc | None, list[Candidate]]:
+    mock_port = a.mock_port or free_port()
+    mock = start_mock(mock_port, a.chunks, a.delay, workdir / "mock.log")
+    procs.append(mock)
+    mock_url = f"http://127.0.0.1:{mock_port}/v1"
+    log(f"mock upstream on :{mock_port} (pid {mock.pid}), workdir {workdir}")
+    server: Proc | None = None
+    server_url = None
+    if not a.no_relaystack:
+        port = free_port()
+        server = start_relaystack(port, mock_port, workdir, cpus={0} if a.pin else None)
+        procs.append(server)
+        server_url = f"http://127.0.0.1:{port}"
+        log(f"relaystack on :{port} (pid {server.pid})")
+        if kids := children(server.pid):
+            notes.append(
+                f"relaystack pid {server.pid} has child processes {kids}; "
+                "RSS and profile cover the parent only"
+            )
+    return mock_port, server, _candidates(a, mock_url, server_url)
+
+
+def _chain(
+    a: argparse.Namespace, cands: list[Candidate], mock_url: str, deadline: float
+) -> dict[str, Any] | None:
+    cand = next((c for c in cands if not c.direct), None)
+    if cand is None or a.chain_turns <= 0:
+        return None
+    log(f"chain: {a.chains} x {a.chain_turns} turns on {cand.name}")
+    spec = ChainSpec(
+        cand.url,
+        mock_url,
+        cand.model,
+        MOCK_MODEL,
+        a.chain_turns,
+        a.chains,
+        a.chunks,
+        budget_s=max(10.0, deadline - time.monotonic() - 60),
+    )
+    chain = run_chain_sync(spec)
+    chain["candidate"] = cand.name
+    log(f"chain: ratio {chain['ratio']:.2f}x, errors {len(chain['errors'])}")
+    return chain
+
+
+def run(a: argparse.Namespace) -> dict[str, Any]:
+    deadline = T0 + a.budget
+    started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    if a.pin:
+        pin_self({1})
+    workdir = Path(tempfile.mkdtemp(prefix="relaystack-bench-"))
+    procs: list[Proc] = []
+    notes: list[str] = []
+    results: dict[str, Any] = {"cells": [], "notes": notes}
+    cpu: dict[str, Any] = {"loadavg_start": loadavg(), "per_round": []}
+    rss: dict[str, Any] = {"per_round_kib": []}
+    done = 0
+    try:
+        mock_port, server, cands = _start(a, workdir, procs, notes)
+        mock_url = f"http://127.0.0.1:{mock_port}/v1"
+        pids = [p.pid for p in procs]
+        first = last = snapshot(pids)
+        if server is not None:
+            rss["start_kib"] = rss_kib(server.pid).get("VmRSS", 0)
+
+        def after_round(rnd: int) -> None:
+            nonlocal last
+            if server is not None:
+                rss["per_round_kib"].append(rss_kib(server.pid).get("VmRSS", 0))
+            snap = snapshot(pids)
+            cpu["per_round"].append(delta(last, snap))
+            last = snap
+
+        plan = MatrixPlan(cands, a.endpoints, levels(a), a.rounds)
+        results["cells"], done = run_matrix(plan, deadline, log, after_round)
+        results["chain"] = _chain(a, cands, mock_url, deadline)
+        cpu["run"] = delta(first, snapshot(pids))
+        cpu["loadavg_end"] = loadavg()
+        if server is not None:
+            mem = rss_kib(server.pid)
+            rss.update(after_run_kib=mem.get("VmRSS", 0), peak_kib=mem.get("VmHWM", 0))
+            log(f"relaystack VmRSS {rss['after_run_kib'] / 1024:.1f} MB")
+            if a.profile:
+                rs = next(c for c in cands if c.name == "relaystack")
+                results["profile"] = profile_endpoints(
+                    server.pid, rs, a.endpoints, levels(a)[1], a.out, deadline, log
+                )
+            if not server.alive():
+                notes.append(f"relaystack exited early: {server.log_tail(500)}")
+        results["rss"] = rss
+        status, body = http_get("127.0.0.1", mock_port, "/mock/stats")
+        results["mock_stats"] = orjson.loads(body) if status == 200 else {}
+    finally:
+        for proc in reversed(procs):
+            proc.stop()
+    results["cpu"] = cpu
+    results["meta"] = {
+        "command": "python -m bench " + shlex.join(sys.argv[1:]),
+        "started": started,
+        "duration_s": time.monotonic() - T0,
+        "commit": _git_commit(),
+        "cpu": _cpu(),
+        "nproc": os.cpu_count(),
+        "python": platform.python_version(),
+        "rounds": a.rounds,
+        "rounds_done": done,
+        "levels": [lv.__dict__ for lv in levels(a)],
+        "mock_chunks": a.chunks,
+        "mock_delay": a.delay,
+        "pinned": a.pin,
+        "candidates": {c.name: c.url for c in cands},
+        "workdir": str(workdir),
+    }
+    return results
+
+
+def write_outputs(results: dict[str, Any], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_bytes(
+        orjson.dumps(results, option=orjson.OPT_INDENT_2, default=str)
+    )
+    if not write_chart(results, out / "chart.png"):
+        results["notes"].append("matplotlib not installed: no chart")
+    if results.get("profile"):
+        (out / "PROFILE.md").write_text(profile_markdown(results))
+    (out / "REPORT.md").write_text(render_report(results))
+
+
+def main(argv: list[str] | None = None) -> None:
+    a = parse_args(argv)
+    results = run(a)
+    write_outputs(results, a.out)
+    log(f"wrote {a.out / 'REPORT.md'} ({results['meta']['duration_s']:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

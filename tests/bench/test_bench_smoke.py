@@ -1,0 +1,172 @@
+"""Smoke test of the bench tools: the mock answers, the load generator runs clean,
+the stream checks catch truncation, and ``python -m bench --quick`` runs end to end
+against relaystack with a handful of requests. Not a measurement: no timed asserts.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from bench.httpclient import Result
+from bench.procs import REPO_ROOT, Proc, bench_env, free_port, start_mock
+from bench.workloads import check_chat_stream, check_responses_json, check_responses_stream
+
+
+@pytest.fixture(scope="module")
+def mock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    port = free_port()
+    proc: Proc = start_mock(port, 5, 0.0, tmp_path_factory.mktemp("mock") / "mock.log")
+    try:
+        yield port
+    finally:
+        proc.stop()
+
+
+def _post(port: int, path: str, body: dict[str, object]) -> tuple[int, bytes]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("POST", path, json.dumps(body), {"content-type": "application/json"})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+def test_mock_answers_every_route(mock: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", mock, timeout=10)
+    conn.request("GET", "/v1/models")
+    models = json.loads(conn.getresponse().read())
+    conn.close()
+    assert "mock-model" in [m["id"] for m in models["data"]]
+
+    status, body = _post(mock, "/v1/chat/completions", {"model": "m", "messages": []})
+    assert status == 200
+    assert json.loads(body)["choices"][0]["message"]["content"] == "w0 w1 w2 w3 w4 "
+
+    status, body = _post(mock, "/v1/chat/completions", {"model": "m", "stream": True})
+    events = [e for e in body.decode().split("\n\n") if e]
+    assert status == 200 and events[-1] == "data: [DONE]"
+    chunks = [json.loads(e[6:]) for e in events[:-1]]
+    assert len(chunks) == 5 + 2  # content chunks, finish chunk, usage chunk
+    assert chunks[-1]["usage"]["completion_tokens"] == 5 and chunks[-1]["choices"] == []
+
+    status, body = _post(mock, "/v1/embeddings", {"model": "e", "input": ["a", "b"]})
+    assert status == 200 and len(json.loads(body)["data"]) == 2
+
+
+@pytest.mark.parametrize("workload", ["chat", "chat-stream", "embeddings"])
+def test_loadgen_runs_clean_against_mock(mock: int, workload: str) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.loadgen",
+        "--url",
+        f"http://127.0.0.1:{mock}/v1",
+        "--workload",
+        workload,
+        "-n",
+        "50",
+        "-c",
+        "4",
+        "--duration",
+        "20",
+        "--warmup",
+        "5",
+    ]
+    out = subprocess.run(
+        cmd, cwd=REPO_ROOT, env=bench_env(), capture_output=True, timeout=60, check=True
+    )
+    result = json.loads(out.stdout)
+    assert result["errors"] == 0, result["error_samples"]
+    assert result["ok"] == 50
+
+
+def test_loadgen_refuses_non_loopback() -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench.loadgen",
+        "--url",
+        "http://10.1.2.3:80",
+        "--workload",
+        "chat",
+        "-n",
+        "1",
+    ]
+    out = subprocess.run(cmd, cwd=REPO_ROOT, env=bench_env(), capture_output=True, timeout=60)
+    assert out.returncode != 0 and b"loopback" in out.stderr
+
+
+def _res(body: bytes, status: int = 200) -> Result:
+    return Result(status=status, body=body)
+
+
+def test_stream_checks_catch_truncation() -> None:
+    done = b'data: {"x":1}\n\ndata: [DONE]\n\n'
+    assert check_chat_stream(_res(done)) is None
+    assert check_chat_stream(_res(done[:-16])) is not None
+    assert check_chat_stream(_res(done, status=500)) is not None
+
+    ok = (
+        b'event: response.created\ndata: {"type":"response.created"}\n\n'
+        b'event: response.completed\ndata: {"type":"response.completed"}\n\n'
+    )
+    assert check_responses_stream(_res(ok)) is None
+    assert check_responses_stream(_res(ok.split(b"event: response.completed")[0])) is not None
+    failed = b'event: response.failed\ndata: {"type":"response.failed"}\n\n'
+    assert check_responses_stream(_res(failed)) is not None
+
+    assert check_responses_json(_res(b'{"status":"completed","output":[{}]}')) is None
+    assert check_responses_json(_res(b'{"status":"failed","output":[]}')) is not None
+
+
+def _relaystack_available() -> bool:
+    return (Path(sys.executable).parent / "relaystack").exists() and (
+        REPO_ROOT / "src" / "relaystack" / "app.py"
+    ).exists()
+
+
+@pytest.mark.skipif(not _relaystack_available(), reason="relaystack server not installed")
+def test_quick_run_against_relaystack(tmp_path: Path) -> None:
+    cmd = [
+        sys.executable,
+        "-m",
+        "bench",
+        "--quick",
+        "--n-low",
+        "3",
+        "--n-high",
+        "8",
+        "--high-c",
+        "4",
+        "--duration",
+        "20",
+        "--chain-turns",
+        "3",
+        "--budget",
+        "150",
+        "--out",
+        str(tmp_path),
+    ]
+    out = subprocess.run(cmd, cwd=REPO_ROOT, env=bench_env(), capture_output=True, timeout=240)
+    assert out.returncode == 0, out.stderr.decode()[-3000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    cands = {c["candidate"] for c in results["cells"]}
+    assert cands == {"direct", "relaystack"}
+    assert len(results["cells"]) == 4 * 2 * 2
+    bad = [
+        (c["endpoint"], c["concurrency"], c["candidate"], c["error_samples"])
+        for c in results["cells"]
+        if c["errors"] or c["ok"] == 0
+    ]
+    assert not bad
+    assert results["chain"]["turns_completed"] == 3 and not results["chain"]["errors"]
+    assert results["rss"]["after_run_kib"] > 0
+    report = (tmp_path / "REPORT.md").read_text()
+    assert "## Targets" in report and "chain: own time" in report

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,3 +71,21 @@ def loadavg() -> str:
     with contextlib.suppress(OSError):
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
     return "?"
+
+
+def other_share(window_s: float = 3.0) -> float:
+    """Share of the machine used by processes other than this one over ``window_s``."""
+    a = snapshot([])
+    time.sleep(window_s)
+    return delta(a, snapshot([]))["other_share"]
+
+
+def wait_quiet(max_wait_s: float, threshold: float, log: Callable[[str], None]) -> float:
+    """Wait (at most ``max_wait_s``) until others use under ``threshold`` of the machine."""
+    deadline = time.monotonic() + max_wait_s
+    share = other_share()
+    while share > threshold and time.monotonic() < deadline:
+        log(f"machine busy: other processes use {share:.0%} (> {threshold:.0%}); waiting")
+        time.sleep(min(20.0, max(0.0, deadline - time.monotonic())))
+        share = other_share()
+    return share

@@ -162,6 +162,11 @@ def _machine(cpu: dict[str, Any]) -> list[str]:
         f"{run['other_core_s']:.0f} core-s ({run['other_share']:.0%} of the machine)**; "
         f"steal {run['steal_core_s']:.1f} core-s",
     ]
+    if "other_share_before" in cpu:
+        out.append(
+            f"- Before starting (`--wait-quiet`), other processes used "
+            f"{cpu['other_share_before']:.0%} of the machine"
+        )
     if cpu.get("per_round"):
         shares = ", ".join(f"{r['other_share']:.0%}" for r in cpu["per_round"])
         out.append(f"- Share of the machine taken by other processes, round by round: {shares}")

@@ -15,6 +15,8 @@ import platformdirs
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from relaystack.auth_keys import keys_from_env, keys_from_file
+
 DEFAULT_PORT = 8321
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 RecordMode = Literal["live", "record", "replay", "record-if-missing"]
@@ -109,7 +111,30 @@ class AuthKey(_Strict):
 
 
 class AuthConfig(_Strict):
+    """API keys, each naming the owner of what its requests store. Keys may be listed
+    inline, in a YAML/JSON file (``keys_file``: a list of ``{key, owner}``), or in an
+    environment variable (``keys_env``: ``key:owner,key2:owner2``); all are merged."""
+
     keys: list[AuthKey] = Field(default_factory=list)
+    keys_file: str | None = None
+    keys_env: str | None = None
+
+    @model_validator(mode="after")
+    def _merge_sources(self) -> AuthConfig:
+        pairs = []
+        if self.keys_file is not None:
+            pairs += keys_from_file(self.keys_file)
+        if self.keys_env is not None:
+            pairs += keys_from_env(self.keys_env)
+        self.keys = [*self.keys, *(AuthKey(key=key, owner=owner) for key, owner in pairs)]
+        owners: dict[str, str] = {}
+        for entry in self.keys:
+            if owners.setdefault(entry.key, entry.owner) != entry.owner:
+                raise ValueError(f"one key is given to two owners ({entry.owner!r})")
+        # Turning auth on with no key would lock everyone out; say so at start-up.
+        if not self.keys:
+            raise ValueError("no API keys given (use keys, keys_file or keys_env)")
+        return self
 
 
 class Config(_Strict):

@@ -6,6 +6,7 @@ canonical form so that chaining, listing and conversion to chat messages read on
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from relaystack.ids import IdSource
@@ -13,6 +14,7 @@ from relaystack.responses.types import (
     CreateResponseRequest,
     FunctionCallItem,
     FunctionCallOutputItem,
+    InputItem,
     MessageItem,
     ReasoningItem,
 )
@@ -32,8 +34,13 @@ def normalize_input(request: CreateResponseRequest, ids: IdSource) -> list[Item]
         return []
     if isinstance(request.input, str):
         return [_message("user", [{"type": "input_text", "text": request.input}], None, ids)]
+    return normalize_items(request.input, ids)
+
+
+def normalize_items(raw_items: Sequence[InputItem], ids: IdSource) -> list[Item]:
+    """Validated input items in canonical form (also what conversations store)."""
     items: list[Item] = []
-    for raw in request.input:
+    for raw in raw_items:
         if isinstance(raw, MessageItem):
             items.append(_message(raw.role, _message_content(raw), raw.id, ids, raw.status))
         elif isinstance(raw, FunctionCallItem | FunctionCallOutputItem | ReasoningItem):

@@ -14,6 +14,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from relaystack.conversations.errors import check_unique, store_errors
+from relaystack.conversations.service import turn_context
 from relaystack.errors import ApiError, InvalidRequest, NotFound
 from relaystack.ids import Clock, IdSource
 from relaystack.inference.base import InferenceProvider
@@ -57,13 +59,16 @@ class ResponsesService:
         model = self.models.resolve(request.model)
         _check_tool_choice(request)
         _check_supported(request)
-        if request.conversation is not None:
+        conversation_id = request.conversation_id
+        if conversation_id is not None and request.previous_response_id is not None:
             raise InvalidRequest(
-                "Conversations are not supported by this server yet.",
+                "Mutually exclusive parameters: Ensure you are only providing one of: "
+                "'previous_response_id' or 'conversation'.",
                 param="conversation",
-                code="unsupported_parameter",
+                code="mutually_exclusive_parameters",
             )
-        if request.input is None and request.previous_response_id is None:
+        # A conversation may already hold the turn's input (appended as items first).
+        if request.input is None and request.previous_response_id is None and not conversation_id:
             raise InvalidRequest(
                 "Missing required parameter: 'input'.",
                 param="input",
@@ -78,7 +83,11 @@ class ResponsesService:
                     param="previous_response_id",
                 )
             context = previous
+        if conversation_id is not None:
+            context = await turn_context(self.store, conversation_id, owner)
         input_items = normalize_input(request, self.ids)
+        if conversation_id is not None:
+            check_unique(input_items, context, param="input")
         messages = to_chat_messages([*context, *input_items], request.instructions)
         response = new_response(request, self.ids("resp"), self.clock.seconds())
         return Turn(
@@ -130,8 +139,19 @@ class ResponsesService:
         return turn.response
 
     async def _save(self, turn: Turn) -> None:
-        if turn.store:
-            await self.store.save_response(turn.response, turn.input_items, turn.owner)
+        conversation_id = _appends_to(turn)
+        with store_errors(
+            conversation_id or "", conversation_param="conversation", items_param="input"
+        ):
+            if turn.store:
+                await self.store.save_response(
+                    turn.response, turn.input_items, turn.owner, conversation_id=conversation_id
+                )
+            elif conversation_id is not None:
+                # Not stored as a response, but the conversation still gets the turn.
+                await self.store.append_conversation_items(
+                    conversation_id, turn.owner, [*turn.input_items, *turn.response["output"]]
+                )
 
     def _save_in_background(self, turn: Turn) -> None:
         task = asyncio.get_running_loop().create_task(self._save(turn))
@@ -215,6 +235,14 @@ def _check_supported(request: CreateResponseRequest) -> None:
             param="top_logprobs",
             code="unsupported_parameter",
         )
+
+
+def _appends_to(turn: Turn) -> str | None:
+    """The conversation this turn's items join: only a turn that ran to its end
+    (completed, or cut short by a limit) adds to it; failed and cancelled ones add nothing."""
+    if turn.response["status"] not in ("completed", "incomplete"):
+        return None
+    return turn.request.conversation_id
 
 
 def _response_not_found(response_id: str) -> NotFound:

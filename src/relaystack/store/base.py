@@ -15,14 +15,71 @@ class Page:
     has_more: bool
 
 
-class Store(Protocol):
+class ConversationNotFound(LookupError):
+    """The conversation does not exist for this owner (or was deleted meanwhile)."""
+
+
+class DuplicateItem(ValueError):
+    """An appended item reuses the id of an item the conversation already holds."""
+
+    def __init__(self, item_id: str) -> None:
+        super().__init__(item_id)
+        self.item_id = item_id
+
+
+class ConversationStore(Protocol):
+    """Conversations: an ordered list of items per conversation, owned like responses.
+
+    Every method takes the owner; another owner's conversation answers exactly as a
+    missing one (None / False / ConversationNotFound)."""
+
+    async def create_conversation(
+        self, conversation: dict[str, Any], items: list[Item], owner: str
+    ) -> None: ...
+
+    async def get_conversation(self, conversation_id: str, owner: str) -> dict[str, Any] | None: ...
+
+    async def update_conversation(
+        self, conversation_id: str, owner: str, metadata: dict[str, str]
+    ) -> dict[str, Any] | None: ...
+
+    async def delete_conversation(self, conversation_id: str, owner: str) -> bool:
+        """Delete the conversation and all its items."""
+
+    async def append_conversation_items(
+        self, conversation_id: str, owner: str, items: list[Item]
+    ) -> None:
+        """Append after every item committed so far; raises ConversationNotFound or
+        DuplicateItem (and appends nothing)."""
+
+    async def conversation_items(self, conversation_id: str, owner: str) -> list[Item] | None:
+        """Every item, oldest first (the context of a new turn); None when not found."""
+
+    async def list_conversation_items(
+        self, conversation_id: str, owner: str, *, after: str | None, limit: int, order: Order
+    ) -> Page | None: ...
+
+    async def get_conversation_item(
+        self, conversation_id: str, item_id: str, owner: str
+    ) -> Item | None: ...
+
+    async def delete_conversation_item(
+        self, conversation_id: str, item_id: str, owner: str
+    ) -> bool: ...
+
+
+class Store(ConversationStore, Protocol):
     async def save_response(
         self,
         response: dict[str, Any],
         input_items: list[Item],
         owner: str,
+        *,
+        conversation_id: str | None = None,
     ) -> None:
-        """Store a finished response (its output inside) and its input, atomically."""
+        """Store a finished response (its output inside) and its input, atomically; with
+        ``conversation_id``, append its input then output items to that conversation in
+        the same transaction (raises ConversationNotFound, storing nothing)."""
 
     async def get_response(self, response_id: str, owner: str) -> dict[str, Any] | None: ...
 

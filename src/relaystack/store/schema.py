@@ -43,6 +43,7 @@ response_items = Table(
     Column("position", Integer, nullable=False),
     Column("item_id", String(80), nullable=False),
     Column("body", Text, nullable=False),
+    Column("owner", String(200), nullable=False, server_default=""),
     Index(
         "ix_response_items_response_kind_position", "response_id", "kind", "position", unique=True
     ),
@@ -50,3 +51,37 @@ response_items = Table(
 
 INPUT_ITEM = 0
 OUTPUT_ITEM = 1
+
+conversations = Table(
+    "conversations",
+    metadata,
+    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("id", String(80), nullable=False, unique=True),
+    Column("owner", String(200), nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    Column("metadata", Text, nullable=False),
+    # The position the next appended item gets. Appenders bump it with one UPDATE,
+    # which also row-locks the conversation until they commit: that lock is what
+    # gives concurrent appends (from any replica) one total order without gaps in a batch.
+    Column("next_position", BigInteger, nullable=False, server_default="0"),
+    Index("ix_conversations_owner_pk", "owner", "pk"),
+)
+
+conversation_items = Table(
+    "conversation_items",
+    metadata,
+    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("conversation_id", String(80), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("item_id", String(80), nullable=False),
+    Column("body", Text, nullable=False),
+    Index(
+        "ix_conversation_items_conversation_position",
+        "conversation_id",
+        "position",
+        unique=True,
+    ),
+    # Items keep the ids they came with, so an id names one item of a conversation.
+    Index("ix_conversation_items_conversation_item", "conversation_id", "item_id", unique=True),
+)

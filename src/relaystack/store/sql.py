@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from relaystack import jsonutil
 from relaystack.store.base import Item, Order, Page
+from relaystack.store.conversations_sql import SqlConversations, append_items
 from relaystack.store.migrate import upgrade_to_head
 from relaystack.store.schema import INPUT_ITEM, OUTPUT_ITEM, response_items, responses
 
@@ -34,7 +35,21 @@ _CHAIN_ITEMS = text(
 )
 
 
+# Plain driver-less URLs name the async driver we ship, so both spellings work.
+_ASYNC_DRIVERS = {
+    "sqlite": "sqlite+aiosqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+}
+
+
+def normalize_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    return f"{_ASYNC_DRIVERS.get(scheme, scheme)}{sep}{rest}"
+
+
 def create_engine(url: str) -> AsyncEngine:
+    url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
@@ -54,7 +69,7 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-class SqlStore:
+class SqlStore(SqlConversations):
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         # SQLite allows one writer at a time; queueing writers here instead of in
@@ -81,18 +96,29 @@ class SqlStore:
     # ----- responses -------------------------------------------------------------
 
     async def save_response(
-        self, response: dict[str, Any], input_items: list[Item], owner: str
+        self,
+        response: dict[str, Any],
+        input_items: list[Item],
+        owner: str,
+        *,
+        conversation_id: str | None = None,
     ) -> None:
         body = {key: value for key, value in response.items() if key != "output"}
         rows = [
-            _item_row(response["id"], INPUT_ITEM, position, item)
+            _item_row(response["id"], INPUT_ITEM, position, item, owner)
             for position, item in enumerate(input_items)
         ]
         rows += [
-            _item_row(response["id"], OUTPUT_ITEM, position, item)
+            _item_row(response["id"], OUTPUT_ITEM, position, item, owner)
             for position, item in enumerate(response["output"])
         ]
         async with self._writing() as connection:
+            if conversation_id is not None:
+                # First, so a vanished conversation fails before anything is written,
+                # and so the conversation's row lock is taken at one predictable point.
+                await append_items(
+                    connection, conversation_id, owner, [*input_items, *response["output"]]
+                )
             await connection.execute(
                 responses.insert().values(
                     id=response["id"],
@@ -235,9 +261,10 @@ class SqlStore:
         return [jsonutil.loads(body) for (body,) in rows]
 
 
-def _item_row(response_id: str, kind: int, position: int, item: Item) -> dict[str, Any]:
+def _item_row(response_id: str, kind: int, position: int, item: Item, owner: str) -> dict[str, Any]:
     return {
         "response_id": response_id,
+        "owner": owner,
         "kind": kind,
         "position": position,
         "item_id": item["id"],

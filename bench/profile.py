@@ -99,6 +99,38 @@ def _package(file: str) -> str:
     return head or "?"
 
 
+CATEGORIES: dict[str, set[str]] = {
+    "upstream HTTP client": {
+        "aiohttp",
+        "httpx",
+        "httpcore",
+        "h11",
+        "anyio",
+        "httpx_aiohttp",
+        "yarl",
+        "multidict",
+        "aiohappyeyeballs",
+        "sniffio",
+        "idna",
+        "certifi",
+        "ssl",
+        "http",
+    },
+    "ASGI server + framework": {"uvicorn", "starlette", "fastapi", "httptools", "h2"},
+    "store (SQLAlchemy, aiosqlite, sqlite3)": {"sqlalchemy", "aiosqlite", "sqlite3", "alembic"},
+    "validation + JSON": {"pydantic", "pydantic_core", "orjson", "json", "typing_extensions"},
+    "relaystack's own code": {"relaystack"},
+    "event loop (asyncio, C socket I/O in uvloop)": {"asyncio", "uvloop", "selectors"},
+}
+
+
+def category(package: str) -> str:
+    for name, packages in CATEGORIES.items():
+        if package in packages:
+            return name
+    return "other (stdlib, contextlib, typing, ...)"
+
+
 def _is_own(file: str) -> bool:
     """relaystack's own request-path code (not the CLI frames every stack starts with)."""
     return file.startswith("relaystack/") and file != "relaystack/cli.py"
@@ -110,6 +142,8 @@ def summarize(
     self_c: collections.Counter[str] = collections.Counter()
     incl_c: collections.Counter[str] = collections.Counter()
     pkg_c: collections.Counter[str] = collections.Counter()
+    cat_c: collections.Counter[str] = collections.Counter()
+    main_cat_c: collections.Counter[str] = collections.Counter()
     rs_c: collections.Counter[str] = collections.Counter()
     rs_incl: collections.Counter[str] = collections.Counter()
     thread_c: collections.Counter[str] = collections.Counter()
@@ -129,7 +163,11 @@ def summarize(
         keys = [_frame_key(f) for f in frames]
         names = [f"{func} ({file})" for func, file in keys]
         self_c[names[-1]] += count
-        pkg_c[_package(keys[-1][1])] += count
+        pkg = _package(keys[-1][1])
+        pkg_c[pkg] += count
+        cat_c[category(pkg)] += count
+        if thread == "MainThread":
+            main_cat_c[category(pkg)] += count
         for name in set(names):
             incl_c[name] += count
         rs = [n for n, (_, file) in zip(names, keys, strict=True) if _is_own(file)]
@@ -137,8 +175,9 @@ def summarize(
         for name in set(rs):
             rs_incl[name] += count
 
-    def share(counter: collections.Counter[str]) -> list[tuple[str, float]]:
-        return [(k, v / total) for k, v in counter.most_common(top)] if total else []
+    def share(counter: collections.Counter[str], of: int = 0) -> list[tuple[str, float]]:
+        of = of or total
+        return [(k, v / of) for k, v in counter.most_common(top)] if of else []
 
     main = thread_c.get("MainThread", 0)
     busy = main / (seconds * rate) if seconds and rate else None
@@ -149,6 +188,8 @@ def summarize(
         "self": share(self_c),
         "inclusive": share(incl_c),
         "packages": share(pkg_c),
+        "categories": share(cat_c),
+        "main_categories": share(main_cat_c, thread_c.get("MainThread", 0)),
         "relaystack_inclusive": share(rs_incl),
         "relaystack_innermost": share(rs_c),
     }
@@ -160,6 +201,8 @@ def render(name: str, summary: dict[str, object]) -> str:
     busy_s = f", main thread busy {busy:.0%} of wall time" if isinstance(busy, float) else ""
     lines.append(f"{summary['samples']} samples{busy_s}; threads: {summary['threads']}")
     sections = (
+        ("Self time by area (package of the innermost Python frame), all threads", "categories"),
+        ("The same, event-loop (main) thread only", "main_categories"),
         ("Self time (leaf function)", "self"),
         ("Inclusive (function anywhere on the stack)", "inclusive"),
         ("Self time by package of the leaf", "packages"),

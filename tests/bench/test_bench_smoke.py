@@ -170,3 +170,19 @@ def test_quick_run_against_relaystack(tmp_path: Path) -> None:
     assert results["rss"]["after_run_kib"] > 0
     report = (tmp_path / "REPORT.md").read_text()
     assert "## Targets" in report and "chain: own time" in report
+
+
+def test_profile_summary_of_collapsed_stacks() -> None:
+    from bench.profile import summarize
+
+    raw = (
+        "thread (1): MainThread;<module> (relaystack:6);_serve (relaystack/cli.py:9);"
+        "Runner.run (asyncio/runners.py:118);create (relaystack/responses/service.py:40);"
+        "execute (sqlalchemy/engine/base.py:1) 3\n"
+        "thread (1): MainThread;<module> (relaystack:6);Runner.run (asyncio/runners.py:118) 1\n"
+        "thread (2): Thread-1;_connection_worker_thread (aiosqlite/core.py:5) 4\n"
+    )
+    s = summarize(raw, seconds=1.0, rate=8)
+    assert s["samples"] == 8 and s["main_thread_busy"] == 0.5
+    assert dict(s["categories"])["store (SQLAlchemy, aiosqlite, sqlite3)"] == 7 / 8
+    assert dict(s["relaystack_inclusive"]) == {"create (relaystack/responses/service.py)": 3 / 8}

@@ -1,0 +1,87 @@
+"""Validation against the Open Responses OpenAPI spec (``shared/specs``), Draft 2020-12.
+
+The spec's component schemas are registered under the spec's own URI so that
+``#/components/schemas/X`` references resolve; each stream event is checked against
+the ``...StreamingEvent`` schema whose ``type`` enum names it.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "specs" / "openresponses-openapi.json"
+_SPEC_URI = "urn:openresponses:openapi"
+
+# Deliberate deviation: relaystack sends OpenAI's reasoning event names, where the Open
+# Responses spec calls the same events (with the same fields) "response.reasoning.*".
+# Such events are validated against the spec's reasoning schemas with the type renamed.
+RENAMED_EVENTS = {
+    "response.reasoning_text.delta": "response.reasoning.delta",
+    "response.reasoning_text.done": "response.reasoning.done",
+}
+
+
+@functools.cache
+def spec() -> dict[str, Any]:
+    return json.loads(SPEC_PATH.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _registry() -> Registry:
+    resource = Resource.from_contents(spec(), default_specification=DRAFT202012)
+    return Registry().with_resource(_SPEC_URI, resource)
+
+
+@functools.cache
+def _validator(schema_name: str) -> Draft202012Validator:
+    if schema_name not in spec()["components"]["schemas"]:
+        raise KeyError(f"the spec has no schema {schema_name!r}")
+    schema = {"$ref": f"{_SPEC_URI}#/components/schemas/{schema_name}"}
+    return Draft202012Validator(schema, registry=_registry())
+
+
+@functools.cache
+def event_schemas() -> dict[str, str]:
+    """Event type -> name of the ``...StreamingEvent`` schema that describes it."""
+    mapping: dict[str, str] = {}
+    for name, schema in spec()["components"]["schemas"].items():
+        if not name.endswith("StreamingEvent"):
+            continue
+        for event_type in schema["properties"]["type"]["enum"]:
+            mapping[event_type] = name
+    return mapping
+
+
+def problems(schema_name: str, instance: Any) -> list[str]:
+    errors = sorted(_validator(schema_name).iter_errors(instance), key=lambda e: list(e.path))
+    return [
+        f"{'/'.join(map(str, error.absolute_path)) or '<root>'}: {error.message}"
+        for error in errors
+    ]
+
+
+def assert_valid(schema_name: str, instance: Any) -> None:
+    found = problems(schema_name, instance)
+    assert not found, f"{schema_name} does not accept the instance:\n" + "\n".join(found[:10])
+
+
+def assert_valid_response(response: dict[str, Any]) -> None:
+    assert_valid("ResponseResource", response)
+
+
+def assert_valid_item(item: dict[str, Any]) -> None:
+    assert_valid("ItemField", item)
+
+
+def assert_valid_event(event: dict[str, Any]) -> None:
+    event_type = event.get("type")
+    spec_type = RENAMED_EVENTS.get(event_type, event_type)
+    assert spec_type in event_schemas(), f"the spec defines no stream event {event_type!r}"
+    assert_valid(event_schemas()[spec_type], {**event, "type": spec_type})

@@ -67,6 +67,15 @@ def delta(a: Snapshot, b: Snapshot) -> dict[str, float]:
     }
 
 
+def total(deltas: list[dict[str, float]]) -> dict[str, float]:
+    """Sum of several ``delta`` results (e.g. the rounds, without the waits between)."""
+    keys = ("capacity_core_s", "busy_core_s", "bench_core_s", "other_core_s", "steal_core_s")
+    out = {k: sum(d[k] for d in deltas) for k in keys}
+    cap = out["capacity_core_s"]
+    out["other_share"] = out["other_core_s"] / cap if cap > 0 else float("nan")
+    return out
+
+
 def loadavg() -> str:
     with contextlib.suppress(OSError):
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])

@@ -104,10 +104,13 @@ def run_matrix(
     deadline: float,
     log: Callable[[str], None],
     after_round: Callable[[int], None] | None = None,
+    before_round: Callable[[int], None] | None = None,
 ) -> tuple[list[dict[str, object]], int]:
     """Run every round; returns (cells, rounds completed). Stops early past ``deadline``."""
     cells: list[dict[str, object]] = []
     for rnd in range(plan.rounds):
+        if before_round is not None:
+            before_round(rnd)
         # Rotate the candidate order each round so no one always goes first.
         shift = rnd % len(plan.candidates)
         order = plan.candidates[shift:] + plan.candidates[:shift]

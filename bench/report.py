@@ -156,7 +156,7 @@ def _machine(cpu: dict[str, Any]) -> list[str]:
     out = [
         f"- Load average at start {cpu.get('loadavg_start', '?')}, at the end of the rounds "
         f"and chain {cpu.get('loadavg_end', '?')}",
-        f"- CPU during rounds and chain: {run['busy_core_s']:.0f} of "
+        f"- CPU during the rounds and the chain (waits excluded): {run['busy_core_s']:.0f} of "
         f"{run['capacity_core_s']:.0f} core-seconds busy; the bench's own processes "
         f"(mock, relaystack, load generators) {run['bench_core_s']:.0f}; **other processes "
         f"{run['other_core_s']:.0f} core-s ({run['other_share']:.0%} of the machine)**; "
@@ -167,6 +167,9 @@ def _machine(cpu: dict[str, Any]) -> list[str]:
             f"- Before starting (`--wait-quiet`), other processes used "
             f"{cpu['other_share_before']:.0%} of the machine"
         )
+    if cpu.get("other_share_before_round"):
+        waits = ", ".join(f"{x:.0%}" for x in cpu["other_share_before_round"])
+        out.append(f"- Other processes' share when rounds 2.. started (after waiting): {waits}")
     if cpu.get("per_round"):
         shares = ", ".join(f"{r['other_share']:.0%}" for r in cpu["per_round"])
         out.append(f"- Share of the machine taken by other processes, round by round: {shares}")

@@ -23,7 +23,7 @@ import orjson
 
 from bench.chain import ChainSpec, run_chain_sync
 from bench.chart import write_chart
-from bench.cpuacct import delta, loadavg, snapshot, wait_quiet
+from bench.cpuacct import delta, loadavg, snapshot, total, wait_quiet
 from bench.matrix import ENDPOINTS, Candidate, Level, MatrixPlan, run_matrix
 from bench.procs import (
     MOCK_MODEL,
@@ -97,7 +97,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=0.0,
         metavar="S",
-        help="first wait up to S seconds for other processes to use < 25%% of the machine",
+        help="before the run and each round, wait up to S seconds for other processes "
+        "to use < 25%% of the machine (a shared machine skews the numbers)",
     )
     p.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     a = p.parse_args(argv)
@@ -224,7 +225,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         mock_port, server, cands = _start(a, workdir, procs, notes)
         mock_url = f"http://127.0.0.1:{mock_port}/v1"
         pids = [p.pid for p in procs]
-        first = last = snapshot(pids)
+        last = snapshot(pids)
         if server is not None:
             rss["start_kib"] = rss_kib(server.pid).get("VmRSS", 0)
 
@@ -237,9 +238,18 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
             last = snap
 
         plan = MatrixPlan(cands, a.endpoints, levels(a), a.rounds)
-        results["cells"], done = run_matrix(plan, deadline, log, after_round)
+
+        def before_round(rnd: int) -> None:
+            nonlocal last
+            if rnd and a.wait_quiet > 0 and time.monotonic() < deadline - 120:
+                share = wait_quiet(min(a.wait_quiet, deadline - 120 - time.monotonic()), 0.25, log)
+                cpu.setdefault("other_share_before_round", []).append(share)
+                last = snapshot(pids)  # the wait is not part of any round
+
+        results["cells"], done = run_matrix(plan, deadline, log, after_round, before_round)
         results["chain"] = _chain(a, cands, mock_url, deadline)
-        cpu["run"] = delta(first, snapshot(pids))
+        cpu["chain"] = delta(last, snapshot(pids))
+        cpu["run"] = total([*cpu["per_round"], cpu["chain"]])
         cpu["loadavg_end"] = loadavg()
         if server is not None:
             mem = rss_kib(server.pid)

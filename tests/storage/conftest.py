@@ -50,6 +50,14 @@ def fresh_postgres_url() -> Iterator[str]:
     postgres.drop_database(name)
 
 
+@pytest.fixture(params=BACKENDS)
+def empty_storage_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database nothing has touched yet, on each backend."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"
+    return request.getfixturevalue("fresh_postgres_url")
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def storage_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
     if request.param == "sqlite":
@@ -90,8 +98,3 @@ def alice(auth_server: str) -> openai.OpenAI:
 @pytest.fixture
 def bob(auth_server: str) -> openai.OpenAI:
     return openai.OpenAI(base_url=auth_server, api_key=BOB_KEY, max_retries=0)
-
-
-@pytest.fixture
-def sqlite_file(tmp_path: Path) -> str:
-    return f"sqlite+aiosqlite:///{tmp_path / 'relaystack.db'}"

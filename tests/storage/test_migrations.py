@@ -110,3 +110,13 @@ async def test_downgrade_and_upgrade_again(empty_storage_url: str) -> None:
     store = await SqlStore.open(empty_storage_url)
     await store.close()
     assert await _run(empty_storage_url, "SELECT version_num FROM alembic_version") == [(HEAD,)]
+
+
+async def test_urls_without_a_driver_get_the_async_one(empty_storage_url: str) -> None:
+    plain = empty_storage_url.replace("+asyncpg", "").replace("+aiosqlite", "")
+    assert plain != empty_storage_url
+    store = await SqlStore.open(plain)
+    try:
+        assert await store.get_conversation("conv_none", "o") is None
+    finally:
+        await store.close()

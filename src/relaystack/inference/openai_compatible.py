@@ -79,7 +79,13 @@ class OpenAICompatibleProvider:
             if response.status_code >= 400:
                 await response.aread()
                 raise self._status_error(response)
-            async for chunk in _sse_chunks(response):
+            if response.headers.get("content-type", "").startswith("application/json"):
+                # Some servers ignore stream=true and answer with one completion.
+                await response.aread()
+                for chunk in completion_as_chunks(_parse_json(response.content, self.id)):
+                    yield chunk
+                return
+            async for chunk in _sse_chunks(response, self.id):
                 yield chunk
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, mid_stream=True) from exc
@@ -94,13 +100,7 @@ class OpenAICompatibleProvider:
             raise self._transport_error(exc) from exc
         if response.status_code >= 400:
             raise self._status_error(response)
-        try:
-            return jsonutil.loads(response.content)
-        except ValueError as exc:
-            raise UpstreamError(
-                f"upstream {self.id} answered {path} with a body that is not JSON",
-                kind="protocol",
-            ) from exc
+        return _parse_json(response.content, self.id)
 
     def _status_error(self, response: httpx.Response) -> UpstreamError:
         message, code, param, body = _error_details(response)
@@ -148,7 +148,7 @@ def _failure_kind(exc: httpx.HTTPError) -> UpstreamFailure:
     return "protocol"
 
 
-async def _sse_chunks(response: httpx.Response) -> AsyncIterator[dict[str, Any]]:
+async def _sse_chunks(response: httpx.Response, provider_id: str) -> AsyncIterator[dict[str, Any]]:
     """Parse the ``data:`` lines of a chat-completions SSE stream into chunk dicts.
 
     Splits raw bytes itself: httpx's text line iterator decodes and re-scans every
@@ -164,22 +164,69 @@ async def _sse_chunks(response: httpx.Response) -> AsyncIterator[dict[str, Any]]
             payload = line[5:].strip()
             if payload == b"[DONE]":
                 return
-            yield _checked_chunk(jsonutil.loads(payload))
+            yield _checked_chunk(payload, provider_id)
     payload = pending.strip()
     if payload.startswith(b"data:") and payload[5:].strip() not in (b"", b"[DONE]"):
-        yield _checked_chunk(jsonutil.loads(payload[5:].strip()))
+        yield _checked_chunk(payload[5:].strip(), provider_id)
 
 
-def _checked_chunk(chunk: Any) -> dict[str, Any]:
-    if isinstance(chunk, dict) and "error" in chunk and "choices" not in chunk:
+def _parse_json(payload: bytes, provider_id: str) -> dict[str, Any]:
+    try:
+        value = jsonutil.loads(payload)
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        raise UpstreamError(
+            f"upstream {provider_id} sent data that is not a JSON object: {payload[:200]!r}",
+            kind="protocol",
+        )
+    return value
+
+
+def _checked_chunk(payload: bytes, provider_id: str) -> dict[str, Any]:
+    chunk = _parse_json(payload, provider_id)
+    if "error" in chunk and "choices" not in chunk:
         error = chunk["error"] if isinstance(chunk["error"], dict) else {}
         code = error.get("code")
         raise UpstreamError(
-            f"upstream error mid-stream: {error.get('message') or chunk['error']}",
+            f"upstream {provider_id} failed mid-stream: {error.get('message') or chunk['error']}",
             kind="protocol",
             code=code if isinstance(code, str) else None,
         )
     return chunk
+
+
+def completion_as_chunks(completion: dict[str, Any]) -> list[dict[str, Any]]:
+    """A whole chat completion as the chunks a stream of it would have carried."""
+    envelope = {key: completion[key] for key in ("id", "created", "model") if key in completion}
+    envelope["object"] = "chat.completion.chunk"
+    chunks = []
+    for choice in completion.get("choices") or ():
+        message = choice.get("message") or {}
+        delta = {
+            key: message[key]
+            for key in ("role", "content", "refusal", "reasoning_content")
+            if message.get(key) is not None
+        }
+        if message.get("tool_calls"):
+            delta["tool_calls"] = [
+                {"index": index, **call} for index, call in enumerate(message["tool_calls"])
+            ]
+        chunks.append(
+            {
+                **envelope,
+                "choices": [
+                    {
+                        "index": choice.get("index", 0),
+                        "delta": delta,
+                        "finish_reason": choice.get("finish_reason"),
+                    }
+                ],
+            }
+        )
+    if completion.get("usage"):
+        chunks.append({**envelope, "choices": [], "usage": completion["usage"]})
+    return chunks
 
 
 def _error_details(response: httpx.Response) -> tuple[str, str | None, str | None, Any]:

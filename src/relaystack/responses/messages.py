@@ -53,7 +53,7 @@ def _from_message(item: dict[str, Any]) -> Message:
         refusal = "".join(p["refusal"] for p in parts if p["type"] == "refusal")
         message: Message = {"role": "assistant", "content": text}
         if refusal and not text:
-            message = {"role": "assistant", "content": None, "refusal": refusal}
+            message = {"role": "assistant", "refusal": refusal}
         return message
     chat_parts = [_chat_part(part) for part in parts]
     if len(chat_parts) == 1 and chat_parts[0]["type"] == "text":
@@ -68,7 +68,7 @@ def _chat_part(part: dict[str, Any]) -> dict[str, Any]:
     if kind == "refusal":
         return {"type": "text", "text": part["refusal"]}
     if kind == "input_image":
-        image: dict[str, Any] = {"url": part.get("image_url") or part.get("file_id")}
+        image: dict[str, Any] = {"url": part["image_url"]}
         if part.get("detail") and part["detail"] != "auto":
             image["detail"] = part["detail"]
         return {"type": "image_url", "image_url": image}
@@ -90,9 +90,9 @@ def _append_tool_call(messages: list[Message], item: dict[str, Any]) -> None:
     if last is not None and last["role"] == "assistant" and "refusal" not in last:
         last.setdefault("tool_calls", []).append(call)
         if last.get("content") == "":
-            last["content"] = None
+            del last["content"]  # no nulls upstream: an absent content is the same thing
         return
-    messages.append({"role": "assistant", "content": None, "tool_calls": [call]})
+    messages.append({"role": "assistant", "tool_calls": [call]})
 
 
 def _tool_output(output: str | list[dict[str, Any]]) -> str | list[dict[str, Any]]:

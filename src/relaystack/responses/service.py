@@ -18,7 +18,7 @@ from relaystack.conversations.errors import check_unique, store_errors
 from relaystack.conversations.service import turn_context
 from relaystack.errors import ApiError, InvalidRequest, NotFound
 from relaystack.ids import Clock, IdSource
-from relaystack.inference.base import InferenceProvider
+from relaystack.inference.base import InferenceProvider, UpstreamError
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.events import Event
 from relaystack.responses.items import Item, normalize_input
@@ -112,6 +112,11 @@ class ResponsesService:
                 async for chunk in chunks:
                     for event in machine.feed(chunk):
                         yield event
+            if not machine.finished:
+                raise UpstreamError(
+                    "the upstream stream ended before the model finished its answer",
+                    kind="protocol",
+                )
             final = machine.finish()
         except ApiError as error:
             turn.failure = error
@@ -122,10 +127,13 @@ class ResponsesService:
             turn.response["status"] = "cancelled"
             self._save_in_background(turn)
             raise
-        except Exception as error:  # a bug or an unexpected upstream failure
+        except Exception:  # a bug or an unexpected upstream failure
             log.exception("response %s failed", turn.response["id"])
             turn.failure = ApiError(
-                f"internal error: {error}", code="server_error", status_code=500
+                "The server had an error while processing this response.",
+                code="server_error",
+                status_code=500,
+                error_type="server_error",
             )
             final = machine.fail(turn.failure)
         await self._save(turn)

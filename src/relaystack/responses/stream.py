@@ -68,6 +68,11 @@ class TurnStream:
                 self._finish_reason = choice["finish_reason"]
         return events
 
+    @property
+    def finished(self) -> bool:
+        """Whether the upstream said why it stopped (a stream cut short never does)."""
+        return self._finish_reason is not None
+
     def finish(self) -> list[Event]:
         reason = _INCOMPLETE_REASONS.get(self._finish_reason or "")
         item_status = "incomplete" if reason else "completed"

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    field_validator,
+    model_validator,
+)
 
 
 class _Strict(BaseModel):
@@ -30,6 +38,13 @@ class InputImage(_Strict):
     file_id: str | None = None
     detail: Literal["low", "high", "auto"] = "auto"
 
+    @model_validator(mode="after")
+    def _has_a_source(self) -> InputImage:
+        if self.image_url is None:
+            # There is no Files API here yet, so a file_id cannot be resolved.
+            raise ValueError("an input_image needs an image_url (a URL or a data URL)")
+        return self
+
 
 class InputFile(_Strict):
     type: Literal["input_file"]
@@ -37,6 +52,12 @@ class InputFile(_Strict):
     file_data: str | None = None
     file_url: str | None = None
     filename: str | None = None
+
+    @model_validator(mode="after")
+    def _has_a_source(self) -> InputFile:
+        if self.file_data is None and self.file_url is None:
+            raise ValueError("an input_file needs file_data or file_url")
+        return self
 
 
 class OutputText(_Strict):

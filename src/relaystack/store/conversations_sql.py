@@ -10,7 +10,7 @@ SQLite the store's in-process write lock already serialises writers.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -88,9 +88,8 @@ class SqlConversations:
     """Mixed into ``SqlStore``, which provides the engine and the writing transaction."""
 
     _engine: AsyncEngine
-
-    def _writing(self) -> contextlib.AbstractAsyncContextManager[AsyncConnection]:
-        raise NotImplementedError
+    # One writing transaction (behind SqlStore's SQLite write lock when there is one).
+    _writing: Callable[[], contextlib.AbstractAsyncContextManager[AsyncConnection]]
 
     async def create_conversation(
         self, conversation: dict[str, Any], items: list[Item], owner: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,8 +59,14 @@ def _transport(
 
 
 def build_app(
-    config: Config, *, ids: IdSource | None = None, clock: Clock | None = None
+    config: Config,
+    *,
+    ids: IdSource | None = None,
+    clock: Clock | None = None,
+    announce: Callable[[list[str]], None] | None = None,
 ) -> FastAPI:
+    """The ASGI app. ``announce`` hears the public model ids once they are known."""
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = await SqlStore.open(config.storage.url)
@@ -76,6 +82,8 @@ def build_app(
             app.state.conversations = ConversationsService(
                 store=store, ids=service.ids, clock=service.clock
             )
+            if announce is not None:
+                announce([model.public_id for model in registry.all()])
             yield
             await service.drain()
         finally:

@@ -7,7 +7,13 @@ import sys
 from collections.abc import Sequence
 
 from relaystack import __version__
-from relaystack.config import Config, ConfigError, load_config, with_recording_overrides
+from relaystack.config import (
+    Config,
+    ConfigError,
+    LocalProviderConfig,
+    load_config,
+    with_recording_overrides,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,7 +74,7 @@ def _serve(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     uvicorn.run(
-        build_app(config),
+        build_app(config, announce=_announce),
         host=config.server.host,
         port=config.server.port,
         log_level="warning",
@@ -78,7 +84,12 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _zero_config() -> Config:
-    return Config()
+    """No file: the embedded local model, state in the user's data dir."""
+    return Config(providers=[LocalProviderConfig(type="local")])
+
+
+def _announce(models: list[str]) -> None:
+    print(f"relaystack: serving models {', '.join(models) or '(none)'}", file=sys.stderr)
 
 
 if __name__ == "__main__":

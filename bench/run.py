@@ -122,19 +122,21 @@ def levels(a: argparse.Namespace) -> list[Level]:
     ]
 
 
-def _git_commit() -> str:
+def _git(*args: str) -> str:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=REPO_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=False,
+            ["git", *args], cwd=REPO_ROOT, capture_output=True, text=True, timeout=10, check=False
         )
-        return out.stdout.strip() or "?"
+        return out.stdout.strip()
     except OSError:
-        return "?"
+        return ""
+
+
+def _git_commit() -> str:
+    """HEAD, and whether the server's source in the work tree differs from it."""
+    head = _git("rev-parse", "--short", "HEAD") or "?"
+    dirty = _git("status", "--porcelain", "--", "src")
+    return f"{head} + uncommitted changes in src/" if dirty else head
 
 
 def _cpu() -> str:
@@ -212,6 +214,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         cpu["other_share_before"] = wait_quiet(a.wait_quiet, 0.25, log)
     deadline = time.monotonic() + a.budget
     started = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    commit = _git_commit()  # at the start: the tree may change under a long run
     if a.pin:
         pin_self({1})
     workdir = Path(tempfile.mkdtemp(prefix="relaystack-bench-"))
@@ -273,7 +276,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         "command": "python -m bench " + shlex.join(sys.argv[1:]),
         "started": started,
         "duration_s": time.monotonic() - T0,
-        "commit": _git_commit(),
+        "commit": commit,
         "cpu": _cpu(),
         "nproc": os.cpu_count(),
         "python": platform.python_version(),

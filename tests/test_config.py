@@ -42,7 +42,7 @@ def test_unset_variable_without_default_is_an_error(monkeypatch: pytest.MonkeyPa
 
 def test_defaults_give_sqlite_in_the_user_data_dir() -> None:
     config = parse_config({})
-    assert config.storage.url.startswith("sqlite+aiosqlite:///")
+    assert config.storage.url.startswith("sqlite:///")
     assert config.storage.url.endswith("relaystack.db")
     assert config.server.port == 8321
     assert config.server.max_body_bytes == 32 * 1024 * 1024

@@ -181,7 +181,7 @@ def default_data_dir() -> Path:
 
 
 def default_sqlite_url() -> str:
-    return f"sqlite+aiosqlite:///{default_data_dir() / 'relaystack.db'}"
+    return f"sqlite:///{default_data_dir() / 'relaystack.db'}"
 
 
 def substitute_env(value: Any, environ: dict[str, str] | None = None) -> Any:

@@ -145,12 +145,13 @@ async def test_deleting_a_conversation_deletes_its_items(
     client.conversations.delete(conversation.id)
     store = await SqlStore.open(storage_url)
     try:
-        async with store._engine.connect() as connection:
-            left = await connection.scalar(
+        left = await store.runner.read(
+            lambda connection: connection.scalar(
                 select(func.count())
                 .select_from(conversation_items)
                 .where(conversation_items.c.conversation_id == conversation.id)
             )
+        )
     finally:
         await store.close()
     assert left == 0

@@ -3,48 +3,42 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from typing import TypeVar
 
 from alembic import command
 from sqlalchemy import Connection, text
 
 from relaystack.store.migrate import alembic_config
-from relaystack.store.sql import SqlStore, create_engine
+from relaystack.store.runners import open_runner
+from relaystack.store.sql import SqlStore
 
 HEAD = "0002"
+T = TypeVar("T")
 
 
 async def _run(url: str, statement: str, **params: object) -> list[tuple[object, ...]]:
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            result = await connection.execute(text(statement), params)
-            return [tuple(row) for row in result] if result.returns_rows else []
-    finally:
-        await engine.dispose()
+    def run(connection: Connection) -> list[tuple[object, ...]]:
+        result = connection.execute(text(statement), params)
+        return [tuple(row) for row in result] if result.returns_rows else []
+
+    return await _in_transaction(url, run)
 
 
 async def _upgrade(url: str, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        command.upgrade(alembic_config(connection), revision)
-
-    engine = create_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
-    finally:
-        await engine.dispose()
+    await _in_transaction(url, lambda c: command.upgrade(alembic_config(c), revision))
 
 
 async def _downgrade(url: str, revision: str) -> None:
-    def run(connection: Connection) -> None:
-        command.downgrade(alembic_config(connection), revision)
+    await _in_transaction(url, lambda c: command.downgrade(alembic_config(c), revision))
 
-    engine = create_engine(url)
+
+async def _in_transaction(url: str, work: Callable[[Connection], T]) -> T:
+    runner = open_runner(url)
     try:
-        async with engine.begin() as connection:
-            await connection.run_sync(run)
+        return await runner.write(work)
     finally:
-        await engine.dispose()
+        await runner.close()
 
 
 async def test_replicas_starting_together_migrate_once(empty_storage_url: str) -> None:
@@ -112,11 +106,15 @@ async def test_downgrade_and_upgrade_again(empty_storage_url: str) -> None:
     assert await _run(empty_storage_url, "SELECT version_num FROM alembic_version") == [(HEAD,)]
 
 
-async def test_urls_without_a_driver_get_the_async_one(empty_storage_url: str) -> None:
+async def test_urls_with_or_without_a_driver_name_work(empty_storage_url: str) -> None:
     plain = empty_storage_url.replace("+asyncpg", "").replace("+aiosqlite", "")
-    assert plain != empty_storage_url
-    store = await SqlStore.open(plain)
-    try:
-        assert await store.get_conversation("conv_none", "o") is None
-    finally:
-        await store.close()
+    named = plain.replace("postgresql://", "postgresql+asyncpg://").replace(
+        "sqlite://", "sqlite+aiosqlite://"
+    )
+    assert plain != named
+    for url in (plain, named):
+        store = await SqlStore.open(url)
+        try:
+            assert await store.get_conversation("conv_none", "o") is None
+        finally:
+            await store.close()

@@ -188,12 +188,13 @@ async def test_a_conversation_deleted_mid_turn_leaves_nothing_half_written(
     # The response was not stored either: one transaction, rolled back as a whole.
     store = await SqlStore.open(storage_url)
     try:
-        async with store._engine.connect() as connection:
-            stored = await connection.scalar(
+        stored = await store.runner.read(
+            lambda connection: connection.scalar(
                 select(func.count())
                 .select_from(responses)
                 .where(responses.c.body.contains(conversation.id))
             )
+        )
     finally:
         await store.close()
     assert stored == 0

@@ -1,32 +1,29 @@
-"""Conversations on SQL: the ``ConversationStore`` half of ``SqlStore``.
+"""Conversations on SQL, as functions of a SQLAlchemy ``Connection`` (see runners.py).
 
 Order comes from a per-conversation counter (``conversations.next_position``).
 An append bumps it with ``UPDATE ... RETURNING`` inside the writing transaction: on
 PostgreSQL that row lock makes every other appender (on any replica) wait until
 this one commits, so positions are unique, dense per batch and in commit order; on
-SQLite the store's in-process write lock already serialises writers.
+SQLite the runner's single writer thread already serialises writers.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection, select
 
 from relaystack import jsonutil
 from relaystack.store.base import ConversationNotFound, DuplicateItem, Item, Order, Page
 from relaystack.store.schema import conversation_items, conversations
 
 
-async def append_items(
-    connection: AsyncConnection, conversation_id: str, owner: str, items: list[Item]
+def append_items(
+    connection: Connection, conversation_id: str, owner: str, items: list[Item]
 ) -> None:
     """Append inside the caller's transaction (so a response and its conversation
     turn commit together)."""
-    end = await connection.scalar(
+    end = connection.scalar(
         conversations.update()
         .where(conversations.c.id == conversation_id, conversations.c.owner == owner)
         .values(next_position=conversations.c.next_position + len(items))
@@ -38,7 +35,7 @@ async def append_items(
         return
     # Checked under the row lock, so two appenders cannot both slip the same id in.
     ids = [item["id"] for item in items]
-    clash = await connection.scalar(
+    clash = connection.scalar(
         select(conversation_items.c.item_id)
         .where(
             conversation_items.c.conversation_id == conversation_id,
@@ -49,7 +46,7 @@ async def append_items(
     if clash is not None:
         raise DuplicateItem(clash)
     start = end - len(items)
-    await connection.execute(
+    connection.execute(
         conversation_items.insert(),
         [
             {
@@ -84,143 +81,124 @@ def _owned(conversation_id: str, owner: str) -> tuple[Any, ...]:
     return (conversations.c.id == conversation_id, conversations.c.owner == owner)
 
 
-class SqlConversations:
-    """Mixed into ``SqlStore``, which provides the engine and the writing transaction."""
+def create_conversation(
+    connection: Connection, conversation: dict[str, Any], items: list[Item], owner: str
+) -> None:
+    connection.execute(
+        conversations.insert().values(
+            id=conversation["id"],
+            owner=owner,
+            created_at=conversation["created_at"],
+            metadata=jsonutil.dumps_str(conversation["metadata"]),
+            next_position=0,
+        )
+    )
+    append_items(connection, conversation["id"], owner, items)
 
-    _engine: AsyncEngine
-    # One writing transaction (behind SqlStore's SQLite write lock when there is one).
-    _writing: Callable[[], contextlib.AbstractAsyncContextManager[AsyncConnection]]
 
-    async def create_conversation(
-        self, conversation: dict[str, Any], items: list[Item], owner: str
-    ) -> None:
-        async with self._writing() as connection:
-            await connection.execute(
-                conversations.insert().values(
-                    id=conversation["id"],
-                    owner=owner,
-                    created_at=conversation["created_at"],
-                    metadata=jsonutil.dumps_str(conversation["metadata"]),
-                    next_position=0,
-                )
-            )
-            await append_items(connection, conversation["id"], owner, items)
+def get_conversation(
+    connection: Connection, conversation_id: str, owner: str
+) -> dict[str, Any] | None:
+    row = connection.execute(select(*_COLUMNS).where(*_owned(conversation_id, owner))).first()
+    return None if row is None else _conversation(row)
 
-    async def get_conversation(self, conversation_id: str, owner: str) -> dict[str, Any] | None:
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(select(*_COLUMNS).where(*_owned(conversation_id, owner)))
-            ).first()
-        return None if row is None else _conversation(row)
 
-    async def update_conversation(
-        self, conversation_id: str, owner: str, metadata: dict[str, str]
-    ) -> dict[str, Any] | None:
-        async with self._writing() as connection:
-            row = (
-                await connection.execute(
-                    conversations.update()
-                    .where(*_owned(conversation_id, owner))
-                    .values(metadata=jsonutil.dumps_str(metadata))
-                    .returning(*_COLUMNS)
-                )
-            ).first()
-        return None if row is None else _conversation(row)
+def update_conversation(
+    connection: Connection, conversation_id: str, owner: str, metadata: dict[str, str]
+) -> dict[str, Any] | None:
+    row = connection.execute(
+        conversations.update()
+        .where(*_owned(conversation_id, owner))
+        .values(metadata=jsonutil.dumps_str(metadata))
+        .returning(*_COLUMNS)
+    ).first()
+    return None if row is None else _conversation(row)
 
-    async def delete_conversation(self, conversation_id: str, owner: str) -> bool:
-        async with self._writing() as connection:
-            # The row goes first: it waits for appenders holding its lock, and the item
-            # delete that follows then sees everything they committed.
-            deleted = await connection.execute(
-                conversations.delete().where(*_owned(conversation_id, owner))
-            )
-            if deleted.rowcount == 0:
-                return False
-            await connection.execute(
-                conversation_items.delete().where(
-                    conversation_items.c.conversation_id == conversation_id
-                )
-            )
-            return True
 
-    async def append_conversation_items(
-        self, conversation_id: str, owner: str, items: list[Item]
-    ) -> None:
-        async with self._writing() as connection:
-            await append_items(connection, conversation_id, owner, items)
+def delete_conversation(connection: Connection, conversation_id: str, owner: str) -> bool:
+    # The row goes first: it waits for appenders holding its lock, and the item
+    # delete that follows then sees everything they committed.
+    deleted = connection.execute(conversations.delete().where(*_owned(conversation_id, owner)))
+    if deleted.rowcount == 0:
+        return False
+    connection.execute(
+        conversation_items.delete().where(conversation_items.c.conversation_id == conversation_id)
+    )
+    return True
 
-    async def conversation_items(self, conversation_id: str, owner: str) -> list[Item] | None:
-        async with self._reading(conversation_id, owner) as connection:
-            if connection is None:
-                return None
-            rows = await connection.execute(
-                select(conversation_items.c.body)
-                .where(
-                    conversation_items.c.conversation_id == conversation_id,
-                    conversation_items.c.owner == owner,
-                )
-                .order_by(conversation_items.c.position)
-            )
-            return [jsonutil.loads(body) for (body,) in rows]
 
-    async def list_conversation_items(
-        self, conversation_id: str, owner: str, *, after: str | None, limit: int, order: Order
-    ) -> Page | None:
-        of_conversation = (
+def conversation_items_of(
+    connection: Connection, conversation_id: str, owner: str
+) -> list[Item] | None:
+    if not _exists(connection, conversation_id, owner):
+        return None
+    rows = connection.scalars(
+        select(conversation_items.c.body)
+        .where(
             conversation_items.c.conversation_id == conversation_id,
             conversation_items.c.owner == owner,
         )
-        position = conversation_items.c.position
-        query = select(conversation_items.c.body).where(*of_conversation)
-        if after is not None:
-            cursor = (
-                select(position)
-                .where(*of_conversation, conversation_items.c.item_id == after)
-                .scalar_subquery()
-            )
-            # "after" follows the listing order; in descending order that is backwards.
-            query = query.where(position > cursor if order == "asc" else position < cursor)
-        query = query.order_by(position.asc() if order == "asc" else position.desc())
-        async with self._reading(conversation_id, owner) as connection:
-            if connection is None:
-                return None
-            rows = (await connection.execute(query.limit(limit + 1))).all()
-        data = [jsonutil.loads(body) for (body,) in rows[:limit]]
-        return Page(data=data, has_more=len(rows) > limit)
+        .order_by(conversation_items.c.position)
+    )
+    return [jsonutil.loads(body) for body in rows]
 
-    async def get_conversation_item(
-        self, conversation_id: str, item_id: str, owner: str
-    ) -> Item | None:
-        async with self._engine.connect() as connection:
-            body = await connection.scalar(
-                select(conversation_items.c.body).where(
-                    conversation_items.c.conversation_id == conversation_id,
-                    conversation_items.c.item_id == item_id,
-                    conversation_items.c.owner == owner,
-                )
-            )
-        return None if body is None else jsonutil.loads(body)
 
-    async def delete_conversation_item(
-        self, conversation_id: str, item_id: str, owner: str
-    ) -> bool:
-        async with self._writing() as connection:
-            deleted = await connection.execute(
-                conversation_items.delete().where(
-                    conversation_items.c.conversation_id == conversation_id,
-                    conversation_items.c.item_id == item_id,
-                    conversation_items.c.owner == owner,
-                )
-            )
-            return deleted.rowcount > 0
+def list_conversation_items(
+    connection: Connection,
+    conversation_id: str,
+    owner: str,
+    after: str | None,
+    limit: int,
+    order: Order,
+) -> Page | None:
+    if not _exists(connection, conversation_id, owner):
+        return None
+    of_conversation = (
+        conversation_items.c.conversation_id == conversation_id,
+        conversation_items.c.owner == owner,
+    )
+    position = conversation_items.c.position
+    query = select(conversation_items.c.body).where(*of_conversation)
+    if after is not None:
+        cursor = (
+            select(position)
+            .where(*of_conversation, conversation_items.c.item_id == after)
+            .scalar_subquery()
+        )
+        # "after" follows the listing order; in descending order that is backwards.
+        query = query.where(position > cursor if order == "asc" else position < cursor)
+    query = query.order_by(position.asc() if order == "asc" else position.desc())
+    rows = connection.scalars(query.limit(limit + 1)).all()
+    data = [jsonutil.loads(body) for body in rows[:limit]]
+    return Page(data=data, has_more=len(rows) > limit)
 
-    @contextlib.asynccontextmanager
-    async def _reading(
-        self, conversation_id: str, owner: str
-    ) -> AsyncIterator[AsyncConnection | None]:
-        """A connection when the conversation exists for this owner, else None."""
-        async with self._engine.connect() as connection:
-            exists = await connection.scalar(
-                select(conversations.c.pk).where(*_owned(conversation_id, owner))
-            )
-            yield connection if exists is not None else None
+
+def get_conversation_item(
+    connection: Connection, conversation_id: str, item_id: str, owner: str
+) -> Item | None:
+    body = connection.scalar(
+        select(conversation_items.c.body).where(
+            conversation_items.c.conversation_id == conversation_id,
+            conversation_items.c.item_id == item_id,
+            conversation_items.c.owner == owner,
+        )
+    )
+    return None if body is None else jsonutil.loads(body)
+
+
+def delete_conversation_item(
+    connection: Connection, conversation_id: str, item_id: str, owner: str
+) -> bool:
+    deleted = connection.execute(
+        conversation_items.delete().where(
+            conversation_items.c.conversation_id == conversation_id,
+            conversation_items.c.item_id == item_id,
+            conversation_items.c.owner == owner,
+        )
+    )
+    return deleted.rowcount > 0
+
+
+def _exists(connection: Connection, conversation_id: str, owner: str) -> bool:
+    found = connection.scalar(select(conversations.c.pk).where(*_owned(conversation_id, owner)))
+    return found is not None

@@ -7,7 +7,6 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 # Any fixed number: replicas starting together queue on this PostgreSQL advisory lock
@@ -22,12 +21,8 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
     return config
 
 
-async def upgrade_to_head(engine: AsyncEngine) -> None:
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
-
-
-def _upgrade(connection: Connection) -> None:
+def upgrade(connection: Connection) -> None:
+    """Migrate to head inside the caller's transaction (run it through a runner)."""
     if connection.dialect.name == "postgresql":
         connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
     elif connection.dialect.name == "sqlite":

@@ -86,7 +86,7 @@ def relaystack_server(
     state = tmp_path_factory.mktemp("relaystack") / "state.db"
     config = config.model_copy(
         update={
-            "storage": config.storage.model_copy(update={"url": f"sqlite+aiosqlite:///{state}"}),
+            "storage": config.storage.model_copy(update={"url": f"sqlite:///{state}"}),
             "recording": config.recording.model_copy(
                 update={"mode": mode, "directory": str(recordings) if recordings else None}
             ),

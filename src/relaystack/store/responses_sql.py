@@ -1,0 +1,192 @@
+"""Responses and their items, as functions of a SQLAlchemy ``Connection``.
+
+Run through a ``Runner`` (see runners.py); every function that writes is given a
+connection inside one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select, text
+
+from relaystack import jsonutil
+from relaystack.store.base import Item, Order, Page
+from relaystack.store.conversations_sql import append_items
+from relaystack.store.schema import INPUT_ITEM, OUTPUT_ITEM, response_items, responses
+
+# Walks previous_response_id links from one response back to the first of its chain;
+# one indexed lookup per turn, then one read of every item in chain order.
+_CHAIN_ITEMS = text(
+    """
+    WITH RECURSIVE chain(id, previous_response_id, depth) AS (
+        SELECT id, previous_response_id, 0 FROM responses WHERE id = :id AND owner = :owner
+        UNION ALL
+        SELECT r.id, r.previous_response_id, chain.depth + 1
+        FROM responses r JOIN chain ON r.id = chain.previous_response_id
+        WHERE r.owner = :owner
+    )
+    SELECT i.body FROM chain JOIN response_items i ON i.response_id = chain.id
+    ORDER BY chain.depth DESC, i.kind, i.position
+    """
+)
+
+
+def save_response(
+    connection: Connection,
+    response: dict[str, Any],
+    input_items: list[Item],
+    owner: str,
+    conversation_id: str | None,
+) -> None:
+    if conversation_id is not None:
+        # First, so a vanished conversation fails before anything is written, and so
+        # the conversation's row lock is taken at one predictable point.
+        append_items(connection, conversation_id, owner, [*input_items, *response["output"]])
+    body = {key: value for key, value in response.items() if key != "output"}
+    connection.execute(
+        responses.insert().values(
+            id=response["id"],
+            owner=owner,
+            created_at=response["created_at"],
+            model=response["model"],
+            status=response["status"],
+            previous_response_id=response.get("previous_response_id"),
+            body=jsonutil.dumps_str(body),
+        )
+    )
+    rows = [
+        _item_row(response["id"], INPUT_ITEM, position, item, owner)
+        for position, item in enumerate(input_items)
+    ]
+    rows += [
+        _item_row(response["id"], OUTPUT_ITEM, position, item, owner)
+        for position, item in enumerate(response["output"])
+    ]
+    if rows:
+        connection.execute(response_items.insert(), rows)
+
+
+def get_response(connection: Connection, response_id: str, owner: str) -> dict[str, Any] | None:
+    body = connection.scalar(select(responses.c.body).where(*_owned(response_id, owner)))
+    if body is None:
+        return None
+    output = connection.scalars(
+        select(response_items.c.body)
+        .where(response_items.c.response_id == response_id, response_items.c.kind == OUTPUT_ITEM)
+        .order_by(response_items.c.position)
+    )
+    return _with_output(body, list(output))
+
+
+def response_exists(connection: Connection, response_id: str, owner: str) -> bool:
+    return connection.scalar(select(responses.c.pk).where(*_owned(response_id, owner))) is not None
+
+
+def delete_response(connection: Connection, response_id: str, owner: str) -> bool:
+    deleted = connection.execute(responses.delete().where(*_owned(response_id, owner)))
+    if deleted.rowcount == 0:
+        return False
+    connection.execute(response_items.delete().where(response_items.c.response_id == response_id))
+    return True
+
+
+def list_responses(
+    connection: Connection,
+    owner: str,
+    after: str | None,
+    limit: int,
+    order: Order,
+    model: str | None,
+) -> Page:
+    query = select(responses.c.id, responses.c.body).where(responses.c.owner == owner)
+    if model is not None:
+        query = query.where(responses.c.model == model)
+    if after is not None:
+        cursor = select(responses.c.pk).where(*_owned(after, owner)).scalar_subquery()
+        query = query.where(responses.c.pk > cursor if order == "asc" else responses.c.pk < cursor)
+    query = query.order_by(responses.c.pk.asc() if order == "asc" else responses.c.pk.desc())
+    rows = connection.execute(query.limit(limit + 1)).all()
+    page = rows[:limit]
+    outputs = _outputs(connection, [row.id for row in page])
+    data = [_with_output(row.body, outputs.get(row.id, [])) for row in page]
+    return Page(data=data, has_more=len(rows) > limit)
+
+
+def list_input_items(
+    connection: Connection,
+    response_id: str,
+    owner: str,
+    after: str | None,
+    before: str | None,
+    limit: int,
+    order: Order,
+) -> Page | None:
+    if not response_exists(connection, response_id, owner):
+        return None
+    of_response = (
+        response_items.c.response_id == response_id,
+        response_items.c.kind == INPUT_ITEM,
+    )
+    query = select(response_items.c.body).where(*of_response)
+    position = response_items.c.position
+    for cursor_id, later in ((after, True), (before, False)):
+        if cursor_id is None:
+            continue
+        cursor = (
+            select(position)
+            .where(*of_response, response_items.c.item_id == cursor_id)
+            .scalar_subquery()
+        )
+        # "after" follows the listing order; in descending order that is backwards.
+        forward = later == (order == "asc")
+        query = query.where(position > cursor if forward else position < cursor)
+    query = query.order_by(position.asc() if order == "asc" else position.desc())
+    rows = connection.scalars(query.limit(limit + 1)).all()
+    data = [jsonutil.loads(body) for body in rows[:limit]]
+    return Page(data=data, has_more=len(rows) > limit)
+
+
+def chain_items(connection: Connection, response_id: str, owner: str) -> list[Item] | None:
+    rows = connection.scalars(_CHAIN_ITEMS, {"id": response_id, "owner": owner}).all()
+    if not rows and not response_exists(connection, response_id, owner):
+        return None
+    return [jsonutil.loads(body) for body in rows]
+
+
+def _outputs(connection: Connection, response_ids: list[str]) -> dict[str, list[str]]:
+    if not response_ids:
+        return {}
+    rows = connection.execute(
+        select(response_items.c.response_id, response_items.c.body)
+        .where(
+            response_items.c.response_id.in_(response_ids),
+            response_items.c.kind == OUTPUT_ITEM,
+        )
+        .order_by(response_items.c.response_id, response_items.c.position)
+    )
+    outputs: dict[str, list[str]] = {}
+    for response_id, body in rows:
+        outputs.setdefault(response_id, []).append(body)
+    return outputs
+
+
+def _owned(response_id: str, owner: str) -> tuple[Any, ...]:
+    return (responses.c.id == response_id, responses.c.owner == owner)
+
+
+def _item_row(response_id: str, kind: int, position: int, item: Item, owner: str) -> dict[str, Any]:
+    return {
+        "response_id": response_id,
+        "owner": owner,
+        "kind": kind,
+        "position": position,
+        "item_id": item["id"],
+        "body": jsonutil.dumps_str(item),
+    }
+
+
+def _with_output(body: str, output: list[str]) -> dict[str, Any]:
+    response = jsonutil.loads(body)
+    response["output"] = [jsonutil.loads(item) for item in output]
+    return response

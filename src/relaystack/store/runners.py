@@ -1,0 +1,188 @@
+"""How store code reaches the database.
+
+Queries are written once, as plain functions of a SQLAlchemy ``Connection``. A runner
+decides where they execute:
+
+* SQLite: in threads, on the stdlib driver. One writer thread takes every write in
+  arrival order (SQLite has one writer anyway), and runs all writes that queued up
+  meanwhile in one hop, so a burst costs one thread switch instead of one per
+  statement (that per-statement hop was most of a stored turn's cost on aiosqlite).
+  Readers use a small pool of their own, so reads never wait behind writes (WAL).
+* PostgreSQL: on the async engine (asyncpg), through ``run_sync``'s greenlet bridge,
+  so each statement awaits the network without a thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+T = TypeVar("T")
+Work = Callable[..., T]
+
+# Every spelling a user may give maps to the driver we run it with.
+_DRIVERS = {
+    "sqlite": "sqlite",
+    "sqlite+aiosqlite": "sqlite",
+    "sqlite+pysqlite": "sqlite",
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+}
+
+
+class Runner(Protocol):
+    dialect: str
+
+    async def read(self, work: Work[T], *args: Any) -> T: ...
+
+    async def write(self, work: Work[T], *args: Any) -> T:
+        """Run ``work`` in its own transaction: all of it commits, or none of it."""
+
+    async def close(self) -> None: ...
+
+
+def normalize_url(url: str) -> str:
+    scheme, separator, rest = url.partition("://")
+    if scheme not in _DRIVERS:
+        raise ValueError(
+            f"unsupported storage url scheme {scheme!r}: use sqlite:///PATH or "
+            "postgresql://USER@HOST/DB"
+        )
+    return f"{_DRIVERS[scheme]}{separator}{rest}"
+
+
+def open_runner(url: str) -> Runner:
+    url = normalize_url(url)
+    if url.startswith("sqlite"):
+        return SqliteRunner(url)
+    return AsyncEngineRunner(
+        create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+    )
+
+
+class AsyncEngineRunner:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+
+    async def read(self, work: Work[T], *args: Any) -> T:
+        async with self.engine.connect() as connection:
+            return await connection.run_sync(work, *args)
+
+    async def write(self, work: Work[T], *args: Any) -> T:
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(work, *args)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+_Job = tuple[Work[Any], tuple[Any, ...], asyncio.Future[Any], asyncio.AbstractEventLoop]
+_Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
+
+
+class SqliteRunner:
+    dialect = "sqlite"
+
+    def __init__(self, url: str, readers: int = 2) -> None:
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        self.engine = _sqlite_engine(url, pool_size=readers + 1)
+        self._readers = ThreadPoolExecutor(readers, thread_name_prefix="relaystack-sqlite-read")
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(
+            target=self._write_loop, name="relaystack-sqlite-write", daemon=True
+        )
+        self._writer.start()
+
+    async def read(self, work: Work[T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self._read_now, work, args)
+
+    def _read_now(self, work: Work[T], args: tuple[Any, ...]) -> T:
+        with self.engine.connect() as connection:
+            return work(connection, *args)
+
+    async def write(self, work: Work[T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put((work, args, future, loop))
+        # Shielded: once queued the write happens, so a caller that is cancelled
+        # (a client gone) must not make us report it as not done.
+        return await asyncio.shield(future)
+
+    def _write_loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            batch = [job]
+            while not self._jobs.empty():
+                queued = self._jobs.get_nowait()
+                if queued is None:
+                    self._run_batch(batch)
+                    return
+                batch.append(queued)
+            self._run_batch(batch)
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        outcomes: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+        with self.engine.connect() as connection:
+            for work, args, future, loop in batch:
+                try:
+                    with connection.begin():
+                        outcome: _Outcome = (future, work(connection, *args), None)
+                except Exception as exc:
+                    outcome = (future, None, exc)
+                outcomes.setdefault(loop, []).append(outcome)
+        # One wake-up of each waiting event loop for the whole batch.
+        for loop, settled in outcomes.items():
+            loop.call_soon_threadsafe(_settle, settled)
+
+    async def close(self) -> None:
+        self._jobs.put(None)
+        await asyncio.to_thread(self._writer.join)
+        self._readers.shutdown(wait=True)
+        self.engine.dispose()
+
+
+def _settle(outcomes: list[_Outcome]) -> None:
+    for future, result, error in outcomes:
+        if future.cancelled():
+            continue
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(result)
+
+
+def _sqlite_engine(url: str, pool_size: int) -> Engine:
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=0,
+        # Connections move between our threads, one thread at a time.
+        connect_args={"check_same_thread": False, "timeout": 30},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _tune(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        # WAL lets readers proceed while one writer commits; NORMAL sync is safe in WAL.
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    return engine

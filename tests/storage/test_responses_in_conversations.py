@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from relaystack.store.schema import responses
 from relaystack.store.sql import SqlStore
 from tests.support.mock_upstream import MockUpstream, Reply
+from tests.support.sse import stream_events
 
 
 def _items(client: openai.OpenAI, conversation_id: str) -> list[Any]:
@@ -198,3 +199,40 @@ async def test_a_conversation_deleted_mid_turn_leaves_nothing_half_written(
     finally:
         await store.close()
     assert stored == 0
+
+
+def test_a_conversation_deleted_mid_stream_ends_the_stream_with_response_failed(
+    client: openai.OpenAI, upstream: MockUpstream, backend_server: str
+) -> None:
+    conversation = client.conversations.create()
+    upstream.queue(Reply(content=["slow", " answer"], delay=0.3))
+    outcome: dict[str, Any] = {}
+
+    def create() -> None:
+        outcome["events"] = stream_events(
+            backend_server,
+            {
+                "model": "openai/gpt-4o",
+                "input": "x",
+                "conversation": conversation.id,
+                "stream": True,
+            },
+        )
+
+    sent = len(upstream.requests)
+    worker = threading.Thread(target=create)
+    worker.start()
+    deadline = time.monotonic() + 10
+    while len(upstream.requests) == sent and time.monotonic() < deadline:
+        time.sleep(0.01)
+    client.conversations.delete(conversation.id)
+    worker.join(timeout=30)
+
+    events = outcome["events"]
+    assert [event["sequence_number"] for event in events] == list(range(len(events)))
+    last = events[-1]
+    assert last["type"] == "response.failed"
+    assert last["response"]["status"] == "failed"
+    assert conversation.id in last["response"]["error"]["message"]
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(last["response"]["id"])

@@ -136,7 +136,13 @@ class ResponsesService:
                 error_type="server_error",
             )
             final = machine.fail(turn.failure)
-        await self._save(turn)
+        try:
+            await self._save(turn)
+        except ApiError as error:
+            # Nothing was stored (e.g. the conversation was deleted meanwhile): the
+            # client hears it as the stream's ending, not as a broken connection.
+            turn.failure = error
+            final = machine.refail(final, error)
         for event in final:
             yield event
 

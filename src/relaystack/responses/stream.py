@@ -94,6 +94,22 @@ class TurnStream:
         events.append(self._seq.response_event("response.failed", self.response))
         return events
 
+    def refail(self, events: list[Event], error: ApiError) -> list[Event]:
+        """Turn an unsent ending (``events`` from ``finish``) into a failure: the item
+        events stand, the terminal event becomes ``response.failed`` with its number."""
+        terminal = events[-1]
+        self.response["status"] = "failed"
+        self.response["completed_at"] = None
+        self.response["incomplete_details"] = None
+        self.response["error"] = {"code": error.code or "server_error", "message": error.message}
+        snapshot = dict(self.response, output=list(self.response["output"]))
+        failed = {
+            "type": "response.failed",
+            "sequence_number": terminal["sequence_number"],
+            "response": snapshot,
+        }
+        return [*events[:-1], failed]
+
     # ----- items -----------------------------------------------------------------
 
     def _text_delta(self, events: list[Event], item_type: str, part_kind: str, text: str) -> None:

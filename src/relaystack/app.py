@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from relaystack import __version__
+from relaystack.api.body import documented_models
 from relaystack.api.errors import install_error_handlers
 from relaystack.api.routes import chat, conversations, models, responses
 from relaystack.config import (
@@ -27,7 +28,6 @@ from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.service import ResponsesService
-from relaystack.responses.types import CreateResponseRequest
 from relaystack.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
@@ -110,23 +110,27 @@ def build_app(
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's schema, plus the request bodies we validate ourselves."""
+    """FastAPI's schema, plus the request bodies the routes validate themselves."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    request_schema = CreateResponseRequest.model_json_schema(
-        ref_template="#/components/schemas/{model}"
-    )
-    components.update(request_schema.pop("$defs", {}))
-    components["CreateResponseRequest"] = request_schema
-    operation = schema["paths"]["/v1/responses"]["post"]
-    operation.pop("x-request-model", None)
-    operation["requestBody"] = {
-        "required": True,
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/CreateResponseRequest"}}
-        },
-    }
+    models = documented_models()
+    for path in schema["paths"].values():
+        for operation in path.values():
+            name = operation.pop("x-request-model", None)
+            if name is None:
+                continue
+            model_schema = models[name].model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            components.update(model_schema.pop("$defs", {}))
+            components[name] = model_schema
+            operation["requestBody"] = {
+                "required": True,
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}
+                },
+            }
     app.openapi_schema = schema
     return schema

@@ -13,6 +13,21 @@ from relaystack.errors import ApiError, InvalidRequest
 
 Model = TypeVar("Model", bound=BaseModel)
 
+# Bodies are read and validated by hand (for the size limit and OpenAI's error
+# messages), so FastAPI cannot see them; routes name their model here instead and
+# the OpenAPI document is completed from this registry.
+_DOCUMENTED: dict[str, type[BaseModel]] = {}
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, str]:
+    """``openapi_extra`` for a route whose JSON body is ``model``."""
+    _DOCUMENTED[model.__name__] = model
+    return {"x-request-model": model.__name__}
+
+
+def documented_models() -> dict[str, type[BaseModel]]:
+    return dict(_DOCUMENTED)
+
 
 class PayloadTooLarge(ApiError):
     status_code = 413

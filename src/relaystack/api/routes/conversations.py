@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaystack import jsonutil
-from relaystack.api.body import typed_body
+from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import bind_request
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.conversations.service import ConversationsService
@@ -49,7 +49,11 @@ def _check_include(request: Request) -> None:
             )
 
 
-@router.post("/v1/conversations", summary="Create a conversation")
+@router.post(
+    "/v1/conversations",
+    summary="Create a conversation",
+    openapi_extra=body_schema(CreateConversationRequest),
+)
 async def create_conversation(request: Request) -> Response:
     owner = bind_request(request)
     body = await typed_body(request, CreateConversationRequest)
@@ -62,7 +66,11 @@ async def get_conversation(request: Request, conversation_id: str) -> Response:
     return _json(await _service(request).get(conversation_id, owner))
 
 
-@router.post("/v1/conversations/{conversation_id}", summary="Update a conversation")
+@router.post(
+    "/v1/conversations/{conversation_id}",
+    summary="Update a conversation",
+    openapi_extra=body_schema(UpdateConversationRequest),
+)
 async def update_conversation(request: Request, conversation_id: str) -> Response:
     owner = bind_request(request)
     body = await typed_body(request, UpdateConversationRequest)
@@ -75,7 +83,11 @@ async def delete_conversation(request: Request, conversation_id: str) -> Respons
     return _json(await _service(request).delete(conversation_id, owner))
 
 
-@router.post("/v1/conversations/{conversation_id}/items", summary="Create items")
+@router.post(
+    "/v1/conversations/{conversation_id}/items",
+    summary="Create items",
+    openapi_extra=body_schema(AddItemsRequest),
+)
 async def add_items(request: Request, conversation_id: str) -> Response:
     owner = bind_request(request)
     _check_include(request)

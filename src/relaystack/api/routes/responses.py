@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaystack import jsonutil
-from relaystack.api.body import typed_body
+from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import bind_request
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.api.sse import event_frame, sse_response
@@ -29,7 +29,7 @@ def _json(payload: object) -> Response:
 
 @router.post(
     "/v1/responses",
-    openapi_extra={"x-request-model": "CreateResponseRequest"},
+    openapi_extra=body_schema(CreateResponseRequest),
     summary="Create a model response",
 )
 async def create_response(request: Request) -> Response:

@@ -9,9 +9,10 @@ import openai
 import pytest
 
 from relaystack.app import build_app
-from relaystack.config import Config, parse_config
+from relaystack.config import Config
 from tests.support.mock_upstream import MockUpstream
 from tests.support.servers import ServerThread
+from tests.support.stack import stack_config
 
 
 @pytest.fixture(scope="session")
@@ -30,21 +31,7 @@ def _fresh_upstream(request: pytest.FixtureRequest) -> None:
 
 
 def server_config(upstream_url: str, database: Path, **extra: object) -> Config:
-    return parse_config(
-        {
-            "providers": [
-                {
-                    "id": "openai",
-                    "type": "openai-compatible",
-                    "base_url": upstream_url,
-                    "api_key": "sk-test",
-                    "models": ["gpt-4o", "mock-model"],
-                }
-            ],
-            "storage": {"url": f"sqlite+aiosqlite:///{database}"},
-            **extra,
-        }
-    )
+    return stack_config(upstream_url, f"sqlite:///{database}", **extra)
 
 
 @pytest.fixture(scope="session")

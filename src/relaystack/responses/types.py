@@ -24,6 +24,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def check_metadata(value: dict[str, str] | None) -> dict[str, str] | None:
+    # OpenAI's documented limits: 16 pairs, keys up to 64 and values up to 512 chars.
+    if value is None:
+        return value
+    if len(value) > 16:
+        raise ValueError("metadata can hold at most 16 key-value pairs")
+    for key, item in value.items():
+        if len(key) > 64:
+            raise ValueError(f"metadata key {key[:20]!r}... is longer than 64 characters")
+        if len(item) > 512:
+            raise ValueError(f"metadata value for {key!r} is longer than 512 characters")
+    return value
+
+
 # ----- content parts -------------------------------------------------------------
 
 
@@ -259,20 +273,7 @@ class CreateResponseRequest(_Strict):
     max_tool_calls: int | None = Field(None, ge=1)
     top_logprobs: int | None = Field(None, ge=0, le=20)
 
-    @field_validator("metadata")
-    @classmethod
-    def _metadata_limits(cls, value: dict[str, str] | None) -> dict[str, str] | None:
-        # OpenAI's documented limits: 16 pairs, keys up to 64 and values up to 512 chars.
-        if value is None:
-            return value
-        if len(value) > 16:
-            raise ValueError("metadata can hold at most 16 key-value pairs")
-        for key, item in value.items():
-            if len(key) > 64:
-                raise ValueError(f"metadata key {key[:20]!r}... is longer than 64 characters")
-            if len(item) > 512:
-                raise ValueError(f"metadata value for {key!r} is longer than 512 characters")
-        return value
+    _metadata_limits = field_validator("metadata")(check_metadata)
 
     @property
     def conversation_id(self) -> str | None:

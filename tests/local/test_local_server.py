@@ -346,13 +346,13 @@ def test_closed_stream_frees_the_model(client: openai.OpenAI) -> None:
         model=CHAT_MODEL, input=LONG, max_output_tokens=1900, stream=True
     )
     response_id = None
-    deltas = 0
+    deltas: list[str] = []
     for event in stream:
         if event.type == "response.created":
             response_id = event.response.id
         elif event.type == "response.output_text.delta":
-            deltas += 1
-            if deltas == 3:
+            deltas.append(event.delta)
+            if len(deltas) == 3:
                 break
     stream.close()  # drops the connection mid-generation
     assert response_id is not None
@@ -368,14 +368,18 @@ def test_closed_stream_frees_the_model(client: openai.OpenAI) -> None:
     _check_response_usage(after, 8)
 
     # The server saw the disconnect and stored the abandoned response as cancelled.
-    status = None
+    stored = None
     deadline = time.monotonic() + CLIENT_TIMEOUT
     while time.monotonic() < deadline:
         try:
-            status = client.responses.retrieve(response_id).status
+            stored = client.responses.retrieve(response_id)
         except openai.NotFoundError:
-            status = None  # saved in the background; not there yet
-        if status is not None:
+            stored = None  # saved in the background; not there yet
+        if stored is not None:
             break
         time.sleep(0.1)
-    assert status == "cancelled"
+    assert stored is not None
+    assert stored.status == "cancelled"
+    # What the client was sent is kept, in an item marked incomplete.
+    assert stored.output[0].status == "incomplete"
+    assert stored.output_text.startswith("".join(deltas))

@@ -124,7 +124,7 @@ class ResponsesService:
         except (asyncio.CancelledError, GeneratorExit):
             # The client went away: the generation stops, and the store keeps what
             # happened rather than nothing.
-            turn.response["status"] = "cancelled"
+            machine.cancel()
             self._save_in_background(turn)
             raise
         except Exception:  # a bug or an unexpected upstream failure

@@ -94,6 +94,11 @@ class TurnStream:
         events.append(self._seq.response_event("response.failed", self.response))
         return events
 
+    def cancel(self) -> None:
+        """The client left: keep what was generated, in items marked incomplete."""
+        self._close("incomplete")  # events nobody will read; the state is what counts
+        self.response["status"] = "cancelled"
+
     def refail(self, events: list[Event], error: ApiError) -> list[Event]:
         """Turn an unsent ending (``events`` from ``finish``) into a failure: the item
         events stand, the terminal event becomes ``response.failed`` with its number."""

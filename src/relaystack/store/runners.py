@@ -15,6 +15,7 @@ decides where they execute:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import queue
 import threading
 from collections.abc import Callable
@@ -138,17 +139,25 @@ class SqliteRunner:
 
     def _run_batch(self, batch: list[_Job]) -> None:
         outcomes: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-        with self.engine.connect() as connection:
-            for work, args, future, loop in batch:
-                try:
-                    with connection.begin():
-                        outcome: _Outcome = (future, work(connection, *args), None)
-                except Exception as exc:
-                    outcome = (future, None, exc)
-                outcomes.setdefault(loop, []).append(outcome)
+        try:
+            with self.engine.connect() as connection:
+                for work, args, future, loop in batch:
+                    try:
+                        with connection.begin():
+                            outcome: _Outcome = (future, work(connection, *args), None)
+                    except Exception as exc:
+                        outcome = (future, None, exc)
+                    outcomes.setdefault(loop, []).append(outcome)
+        except Exception as exc:  # no connection at all: every job hears why
+            done = {id(outcome[0]) for settled in outcomes.values() for outcome in settled}
+            for _work, _args, future, loop in batch:
+                if id(future) not in done:
+                    outcomes.setdefault(loop, []).append((future, None, exc))
         # One wake-up of each waiting event loop for the whole batch.
         for loop, settled in outcomes.items():
-            loop.call_soon_threadsafe(_settle, settled)
+            # A loop that has closed meanwhile has nobody waiting; the writer goes on.
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(_settle, settled)
 
     async def close(self) -> None:
         self._jobs.put(None)

@@ -121,6 +121,18 @@ def _window(k: int, turns: int, width: int) -> range:
     return range(lo, min(turns, lo + width - 1) + 1)
 
 
+def _fit(ys: list[float]) -> tuple[float, float]:
+    """Least-squares line through (turn, ys[turn-1]): (slope, intercept)."""
+    n = len(ys)
+    if n < 2:
+        return float("nan"), float("nan")
+    xs = range(1, n + 1)
+    mx, my = (n + 1) / 2, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    return slope, my - slope * mx
+
+
 def summarize_chain(
     spec: ChainSpec, per_chain: list[dict[str, list[float]]], errors: list[str]
 ) -> dict[str, object]:
@@ -149,7 +161,10 @@ def summarize_chain(
         first, last = points["1"][key], points[str(turns)][key]
         return last / first if first > 0 else float("nan")
 
+    slope, intercept = _fit(own)
     return {
+        "slope_ms_per_turn": slope,
+        "intercept_ms": intercept,
         "turns_requested": spec.turns,
         "turns_completed": turns,
         "chains": len(per_chain),

@@ -217,6 +217,27 @@ def render(name: str, summary: dict[str, object]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def profile_while(pid: int, raw: Path, out: Path, work: Callable[[], None]) -> dict[str, Any]:
+    """Run ``work()`` with py-spy attached to ``pid``; the summary of what it sampled."""
+    rec = Recorder.start(pid, raw)
+    if rec is None:
+        return {"error": "py-spy not installed (pip install py-spy)"}
+    try:
+        work()
+    finally:
+        seconds = rec.stop()
+    text = raw.read_text() if raw.exists() else ""
+    err = rec.popen.stderr.read().decode(errors="replace") if rec.popen.stderr else ""
+    if not text:
+        return {"error": f"py-spy wrote nothing: {err[-300:]}"}
+    summary = summarize(text, seconds, rec.rate)
+    gz = raw.with_suffix(".txt.gz")  # keep the raw stacks, compressed, for digging further
+    gz.write_bytes(gzip.compress(text.encode(), mtime=0))
+    raw.unlink()
+    summary.update({"raw": str(gz.relative_to(out)), "seconds": seconds})
+    return summary
+
+
 def profile_endpoints(
     pid: int,
     cand: Candidate,
@@ -227,8 +248,6 @@ def profile_endpoints(
     log: Callable[[str], None],
 ) -> dict[str, Any]:
     """One extra cell per endpoint with py-spy attached to ``pid``; summaries by endpoint."""
-    if py_spy_path() is None:
-        return {"all": {"error": "py-spy not installed (pip install py-spy)"}}
     prof_dir = out / "profile"
     prof_dir.mkdir(parents=True, exist_ok=True)
     summaries: dict[str, Any] = {}
@@ -236,27 +255,18 @@ def profile_endpoints(
         if time.monotonic() > deadline:
             summaries[ep] = {"error": "time budget reached"}
             continue
-        raw = prof_dir / f"{ep}-c{level.concurrency}.txt"
-        rec = Recorder.start(pid, raw)
-        if rec is None:
-            return {"all": {"error": "py-spy not found"}}
-        cell = run_cell(cand, ep, level, 60.0)
-        seconds = rec.stop()
-        text = raw.read_text() if raw.exists() else ""
-        err = rec.popen.stderr.read().decode(errors="replace") if rec.popen.stderr else ""
-        summary = summarize(text, seconds, rec.rate)
-        if text:  # keep the raw stacks, compressed, for digging further
-            gz = raw.with_suffix(".txt.gz")
-            gz.write_bytes(gzip.compress(text.encode(), mtime=0))
-            raw.unlink()
-            summary["raw"] = str(gz.relative_to(out))
-        else:
-            summary["error"] = f"py-spy wrote nothing: {err[-300:]}"
-        summary.update(
-            {"rps_while_profiled": cell["rps"], "errors": cell["errors"], "seconds": seconds}
+        cell: dict[str, Any] = {}
+
+        def work(ep: str = ep, cell: dict[str, Any] = cell) -> None:
+            cell.update(run_cell(cand, ep, level, 60.0))
+
+        summary = profile_while(pid, prof_dir / f"{ep}-c{level.concurrency}.txt", out, work)
+        summary["title"] = (
+            f"{ep}, c={level.concurrency} ({cell.get('rps', 0):.0f} req/s while sampled, "
+            f"{cell.get('errors', '?')} errors)"
         )
         summaries[ep] = summary
-        log(f"profiled {ep}: {summary['samples']} samples, {cell['rps']:.0f} rps under py-spy")
+        log(f"profiled {summary['title']}: {summary.get('samples', 0)} samples")
     return summaries
 
 
@@ -266,7 +276,8 @@ def profile_markdown(results: dict[str, Any]) -> str:
         "",
         f"Taken {results['meta']['started']} with `py-spy record --format raw --threads "
         "--rate 200` attached to the relaystack process during one extra high-concurrency "
-        "cell per endpoint, run after the measured rounds so sampling does not skew them. "
+        "cell per endpoint (and, as `chain`, during extra `previous_response_id` chains), "
+        "run after the measured rounds so sampling does not skew them. "
         "Shares are of all samples of all non-idle threads (a sample whose innermost Python "
         "frame is `Runner.run` is time in the C event loop: uvloop, sockets). Raw collapsed "
         "stacks: `profile/*.txt.gz` (`python -m bench.profile FILE` re-summarises one).",
@@ -276,11 +287,7 @@ def profile_markdown(results: dict[str, Any]) -> str:
         if "error" in summary:
             lines += [f"### {ep}", "", f"Not profiled: {summary['error']}", ""]
             continue
-        title = (
-            f"{ep} ({summary['rps_while_profiled']:.0f} req/s while sampled, "
-            f"{summary['errors']} errors)"
-        )
-        lines.append(render(title, summary))
+        lines.append(render(summary.get("title", ep), summary))
     return "\n".join(lines)
 
 

@@ -143,6 +143,9 @@ def _chain(chain: dict[str, Any]) -> list[str]:
         "",
         f"- Ratio of window medians, last / first: **{_f(chain['ratio'])}x** (the verdict)",
         f"- Ratio of single-turn medians, last / first: {_f(chain['ratio_single_turn'])}x",
+        f"- Least-squares fit of own time: {_f(chain['intercept_ms'])} ms + "
+        f"{_f(chain['slope_ms_per_turn'] * 1000, 1)} µs x turn (the cost that grows with "
+        "the history)",
     ]
     if chain["errors"]:
         out += ["", "Chain errors: " + "; ".join(f"`{e[:200]}`" for e in chain["errors"])]

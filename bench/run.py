@@ -38,7 +38,7 @@ from bench.procs import (
     start_mock,
     start_relaystack,
 )
-from bench.profile import profile_endpoints, profile_markdown
+from bench.profile import profile_endpoints, profile_markdown, profile_while
 from bench.report import render as render_report
 
 T0 = time.monotonic()
@@ -208,6 +208,28 @@ def _chain(
     return chain
 
 
+def _profile_chain(
+    a: argparse.Namespace, server: Proc, cand: Candidate, mock_url: str
+) -> dict[str, Any]:
+    """py-spy on relaystack during 2 more chains: where per-turn cost grows with history."""
+    spec = ChainSpec(
+        cand.url, mock_url, cand.model, MOCK_MODEL, a.chain_turns, 2, a.chunks, budget_s=60.0
+    )
+    chain: dict[str, Any] = {}
+    summary = profile_while(
+        server.pid,
+        a.out / "profile" / "chain.txt",
+        a.out,
+        lambda: chain.update(run_chain_sync(spec)),
+    )
+    summary["title"] = (
+        f"chain: 2 x {a.chain_turns} turns of `previous_response_id`, c=1 "
+        f"({len(chain.get('errors', []))} errors)"
+    )
+    log(f"profiled the chain: {summary.get('samples', 0)} samples")
+    return summary
+
+
 def run(a: argparse.Namespace) -> dict[str, Any]:
     cpu: dict[str, Any] = {"per_round": []}
     if a.wait_quiet > 0:
@@ -263,6 +285,8 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
                 results["profile"] = profile_endpoints(
                     server.pid, rs, a.endpoints, levels(a)[1], a.out, deadline, log
                 )
+                if results.get("chain"):
+                    results["profile"]["chain"] = _profile_chain(a, server, rs, mock_url)
             if not server.alive():
                 notes.append(f"relaystack exited early: {server.log_tail(500)}")
         results["rss"] = rss

@@ -211,9 +211,9 @@ def _chain(
 def _profile_chain(
     a: argparse.Namespace, server: Proc, cand: Candidate, mock_url: str
 ) -> dict[str, Any]:
-    """py-spy on relaystack during 2 more chains: where per-turn cost grows with history."""
+    """py-spy on relaystack during 10 more chains: where per-turn cost grows with history."""
     spec = ChainSpec(
-        cand.url, mock_url, cand.model, MOCK_MODEL, a.chain_turns, 2, a.chunks, budget_s=60.0
+        cand.url, mock_url, cand.model, MOCK_MODEL, a.chain_turns, 10, a.chunks, budget_s=90.0
     )
     chain: dict[str, Any] = {}
     summary = profile_while(
@@ -223,7 +223,7 @@ def _profile_chain(
         lambda: chain.update(run_chain_sync(spec)),
     )
     summary["title"] = (
-        f"chain: 2 x {a.chain_turns} turns of `previous_response_id`, c=1 "
+        f"chain: 10 x {a.chain_turns} turns of `previous_response_id`, c=1 "
         f"({len(chain.get('errors', []))} errors)"
     )
     log(f"profiled the chain: {summary.get('samples', 0)} samples")

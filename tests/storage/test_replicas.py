@@ -57,9 +57,13 @@ def test_a_response_made_on_one_replica_is_chained_and_deleted_on_the_other(
     assert [i.content[0].text for i in a.responses.input_items.list(second.id).data] == [
         "what number?"
     ]
+    # A created `first` and still remembers its context; the other replica's delete
+    # must win over that memory.
     b.responses.delete(first.id)
     with pytest.raises(openai.NotFoundError):
         a.responses.retrieve(first.id)
+    with pytest.raises(openai.NotFoundError):
+        a.responses.create(model="openai/gpt-4o", input="again?", previous_response_id=first.id)
 
 
 def test_concurrent_turns_from_both_replicas_keep_one_order(

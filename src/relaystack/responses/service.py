@@ -20,6 +20,7 @@ from relaystack.errors import ApiError, InvalidRequest, NotFound
 from relaystack.ids import Clock, IdSource
 from relaystack.inference.base import InferenceProvider, UpstreamError
 from relaystack.inference.registry import ModelRegistry
+from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.events import Event
 from relaystack.responses.items import Item, normalize_input
 from relaystack.responses.messages import to_chat_messages
@@ -43,6 +44,9 @@ class Turn:
     input_items: list[Item]
     response: dict[str, Any]
     store: bool
+    # What previous_response_id brought in (not a conversation's items): with this
+    # turn's input and output it is what a response chained to this one will see.
+    chain_context: list[Item] = field(default_factory=list)
     failure: ApiError | None = None
 
 
@@ -52,6 +56,7 @@ class ResponsesService:
     models: ModelRegistry
     ids: IdSource = field(default_factory=IdSource)
     clock: Clock = field(default_factory=Clock)
+    _chains: ChainCache = field(default_factory=ChainCache)
     # Saves started while a client disconnected; kept so they are not garbage-collected.
     _pending_saves: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -76,13 +81,8 @@ class ResponsesService:
             )
         context: list[Item] = []
         if request.previous_response_id is not None:
-            previous = await self.store.chain_items(request.previous_response_id, owner)
-            if previous is None:
-                raise NotFound(
-                    f"Previous response with id '{request.previous_response_id}' not found.",
-                    param="previous_response_id",
-                )
-            context = previous
+            context = await self._chain(request.previous_response_id, owner)
+        chain_context = context
         if conversation_id is not None:
             context = await turn_context(self.store, conversation_id, owner)
         input_items = normalize_input(request, self.ids)
@@ -98,7 +98,21 @@ class ResponsesService:
             input_items=input_items,
             response=response,
             store=response["store"],
+            chain_context=chain_context,
         )
+
+    async def _chain(self, previous_id: str, owner: str) -> list[Item]:
+        cached = self._chains.get(owner, previous_id)
+        if cached is not None and await self.store.response_exists(previous_id, owner):
+            return cached
+        previous = await self.store.chain_items(previous_id, owner)
+        if previous is None:
+            self._chains.discard(owner, previous_id)
+            raise NotFound(
+                f"Previous response with id '{previous_id}' not found.",
+                param="previous_response_id",
+            )
+        return previous
 
     async def events(self, turn: Turn) -> AsyncIterator[Event]:
         machine = TurnStream(turn.response, self.ids, self.clock)
@@ -161,6 +175,11 @@ class ResponsesService:
                 await self.store.save_response(
                     turn.response, turn.input_items, turn.owner, conversation_id=conversation_id
                 )
+                self._chains.put(
+                    turn.owner,
+                    turn.response["id"],
+                    [*turn.chain_context, *turn.input_items, *turn.response["output"]],
+                )
             elif conversation_id is not None:
                 # Not stored as a response, but the conversation still gets the turn.
                 await self.store.append_conversation_items(
@@ -179,6 +198,7 @@ class ResponsesService:
         return response
 
     async def delete(self, response_id: str, owner: str) -> dict[str, Any]:
+        self._chains.discard(owner, response_id)
         if not await self.store.delete_response(response_id, owner):
             raise _response_not_found(response_id)
         return {"id": response_id, "object": "response.deleted", "deleted": True}

@@ -8,6 +8,7 @@ from typing import Any
 from starlette.responses import StreamingResponse
 
 from relaystack import jsonutil
+from relaystack.api.coalesce import coalesced
 
 _HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -24,4 +25,4 @@ DONE_FRAME = b"data: [DONE]\n\n"
 
 
 def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:
-    return StreamingResponse(frames, media_type="text/event-stream", headers=_HEADERS)
+    return StreamingResponse(coalesced(frames), media_type="text/event-stream", headers=_HEADERS)

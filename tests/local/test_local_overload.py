@@ -1,0 +1,72 @@
+"""A full queue for the local model is a clear 503 over HTTP, in OpenAI's envelope."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from relaystack.app import build_app
+from relaystack.config import parse_config
+from relaystack.testing.server import ServerThread
+
+CHAT_MODEL = "local/smollm2-135m-instruct"
+
+
+@pytest.fixture
+def one_at_a_time(tmp_path: Path) -> Iterator[str]:
+    config = parse_config(
+        {
+            # No waiting room: while one request generates, the next is turned away.
+            "providers": [{"type": "local", "max_queue": 0}],
+            "storage": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
+        }
+    )
+    with ServerThread(build_app(config)) as thread:
+        yield f"{thread.url}/v1"
+
+
+def test_requests_beyond_the_queue_get_503_while_the_model_is_busy(one_at_a_time: str) -> None:
+    generating = threading.Event()
+    release = threading.Event()
+
+    def long_stream() -> None:
+        body = {
+            "model": CHAT_MODEL,
+            "input": "Write a very long essay about the Roman Empire.",
+            "max_output_tokens": 1500,
+            "stream": True,
+        }
+        with (
+            httpx.Client(base_url=one_at_a_time, timeout=60) as client,
+            client.stream("POST", "/responses", json=body) as response,
+        ):
+            for line in response.iter_lines():
+                if "response.output_text.delta" in line:
+                    generating.set()
+                    release.wait(timeout=60)
+                    return  # closing the stream frees the model
+
+    worker = threading.Thread(target=long_stream)
+    worker.start()
+    try:
+        assert generating.wait(timeout=60), "the first request never started generating"
+        with httpx.Client(base_url=one_at_a_time, timeout=60) as client:
+            chat = client.post(
+                "/chat/completions",
+                json={"model": CHAT_MODEL, "messages": [{"role": "user", "content": "Hi"}]},
+            )
+            response = client.post("/responses", json={"model": CHAT_MODEL, "input": "Hi"})
+            health = client.get("/health")
+    finally:
+        release.set()
+        worker.join(timeout=60)
+    for refused in (chat, response):
+        assert refused.status_code == 503, refused.text
+        error = refused.json()["error"]
+        assert set(error) == {"message", "type", "param", "code"}
+        assert error["code"] == "server_overloaded"
+    assert health.status_code == 200

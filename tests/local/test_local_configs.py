@@ -1,4 +1,4 @@
-"""A full queue for the local model is a clear 503 over HTTP, in OpenAI's envelope."""
+"""The local model under configurations: a queue that is full, a remote upstream beside it."""
 
 from __future__ import annotations
 
@@ -70,3 +70,42 @@ def test_requests_beyond_the_queue_get_503_while_the_model_is_busy(one_at_a_time
         assert set(error) == {"message", "type", "param", "code"}
         assert error["code"] == "server_overloaded"
     assert health.status_code == 200
+
+
+def test_one_config_serves_the_local_model_beside_a_remote_upstream(tmp_path: Path) -> None:
+    from tests.support.mock_upstream import MockUpstream
+
+    mock = MockUpstream()
+    with ServerThread(mock.app) as upstream:
+        config = parse_config(
+            {
+                "providers": [
+                    {"type": "local"},
+                    {
+                        "id": "remote",
+                        "type": "openai-compatible",
+                        "base_url": f"{upstream.url}/v1",
+                        "models": ["mock-model"],
+                    },
+                ],
+                "storage": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
+            }
+        )
+        with (
+            ServerThread(build_app(config)) as server,
+            httpx.Client(base_url=f"{server.url}/v1", timeout=60) as client,
+        ):
+            models = {model["id"] for model in client.get("/models").json()["data"]}
+            assert {CHAT_MODEL, "remote/mock-model"} <= models
+            remote = client.post(
+                "/responses", json={"model": "remote/mock-model", "input": "ping"}
+            ).json()
+            local = client.post(
+                "/responses",
+                json={"model": CHAT_MODEL, "input": "Say hi.", "max_output_tokens": 16},
+            ).json()
+    assert remote["output"][0]["content"][0]["text"] == "echo: ping"
+    assert mock.requests[-1]["model"] == "mock-model"
+    assert local["status"] in ("completed", "incomplete")
+    assert local["output"][0]["content"][0]["text"].strip()
+    assert len(mock.requests) == 1  # the local turn never went upstream

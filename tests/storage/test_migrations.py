@@ -13,7 +13,7 @@ from relaystack.store.migrate import alembic_config
 from relaystack.store.runners import open_runner
 from relaystack.store.sql import SqlStore
 
-HEAD = "0002"
+HEAD = "0003"
 T = TypeVar("T")
 
 

@@ -78,6 +78,13 @@ def _assert_invisible(other: openai.OpenAI, objects: dict[str, str]) -> None:
         )
     )
     assert appended["param"] == "conversation"
+    # Nor can an item_reference reach into another owner's items.
+    referenced = _not_found(
+        lambda: other.responses.create(
+            model="openai/gpt-4o", input=[{"type": "item_reference", "id": item_id}]
+        )
+    )
+    assert referenced["param"] == "input"
     _not_found(lambda: other.conversations.delete(conversation_id))
 
 

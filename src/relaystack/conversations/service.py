@@ -4,6 +4,7 @@ conversation holds the same item shapes a response's input and output do."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,17 +21,19 @@ from relaystack.conversations.types import (
 )
 from relaystack.ids import Clock, IdSource
 from relaystack.responses.items import Item, normalize_items
-from relaystack.store.base import ConversationStore, Order, Page
+from relaystack.responses.references import resolve_references
+from relaystack.responses.types import InputItem
+from relaystack.store.base import Order, Page, Store
 
 
 @dataclass
 class ConversationsService:
-    store: ConversationStore
+    store: Store
     ids: IdSource = field(default_factory=IdSource)
     clock: Clock = field(default_factory=Clock)
 
     async def create(self, request: CreateConversationRequest, owner: str) -> dict[str, Any]:
-        items = normalize_items(request.items or [], self.ids)
+        items = await self._items(request.items or [], owner)
         check_unique(items)
         conversation = {
             "id": self.ids("conv"),
@@ -40,6 +43,9 @@ class ConversationsService:
         }
         await self.store.create_conversation(conversation, items, owner)
         return conversation
+
+    async def _items(self, raw: Sequence[InputItem], owner: str) -> list[Item]:
+        return await resolve_references(normalize_items(raw, self.ids), self.store, owner, "items")
 
     async def get(self, conversation_id: str, owner: str) -> dict[str, Any]:
         conversation = await self.store.get_conversation(conversation_id, owner)
@@ -65,7 +71,7 @@ class ConversationsService:
     async def add_items(
         self, conversation_id: str, request: AddItemsRequest, owner: str
     ) -> list[Item]:
-        items = normalize_items(request.items, self.ids)
+        items = await self._items(request.items, owner)
         check_unique(items)
         with store_errors(conversation_id):
             await self.store.append_conversation_items(conversation_id, owner, items)
@@ -96,7 +102,7 @@ class ConversationsService:
         return await self.get(conversation_id, owner)
 
 
-async def turn_context(store: ConversationStore, conversation_id: str, owner: str) -> list[Item]:
+async def turn_context(store: Store, conversation_id: str, owner: str) -> list[Item]:
     """What a response created with ``conversation`` sees before its own input."""
     items = await store.conversation_items(conversation_id, owner)
     if items is None:

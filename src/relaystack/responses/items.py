@@ -15,6 +15,7 @@ from relaystack.responses.types import (
     FunctionCallItem,
     FunctionCallOutputItem,
     InputItem,
+    ItemReference,
     MessageItem,
     ReasoningItem,
 )
@@ -48,6 +49,9 @@ def normalize_items(raw_items: Sequence[InputItem], ids: IdSource) -> list[Item]
             item["id"] = raw.id or ids(_ID_PREFIX[raw.type])
             item.setdefault("status", "completed")
             items.append(item)
+        elif isinstance(raw, ItemReference):
+            # A placeholder until references.resolve_references fetches the item.
+            items.append({"type": "item_reference", "id": raw.id})
     return items
 
 

@@ -24,6 +24,7 @@ from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.events import Event
 from relaystack.responses.items import Item, normalize_input
 from relaystack.responses.messages import to_chat_messages
+from relaystack.responses.references import resolve_references
 from relaystack.responses.resource import new_response
 from relaystack.responses.stream import TurnStream
 from relaystack.responses.types import AllowedTools, CreateResponseRequest, NamedFunction
@@ -85,7 +86,9 @@ class ResponsesService:
         chain_context = context
         if conversation_id is not None:
             context = await turn_context(self.store, conversation_id, owner)
-        input_items = normalize_input(request, self.ids)
+        input_items = await resolve_references(
+            normalize_input(request, self.ids), self.store, owner
+        )
         if conversation_id is not None:
             check_unique(input_items, context, param="input")
         messages = to_chat_messages([*context, *input_items], request.instructions)

@@ -139,6 +139,13 @@ class ReasoningItem(_Strict):
     status: Literal["in_progress", "completed", "incomplete"] | None = None
 
 
+class ItemReference(_Strict):
+    """An item stored earlier (by any response or conversation), named by its id."""
+
+    type: Literal["item_reference"]
+    id: str
+
+
 def _item_kind(value: Any) -> str | None:
     # A message may omit ``type`` (OpenAI's "easy input message").
     if isinstance(value, dict):
@@ -150,7 +157,8 @@ InputItem = Annotated[
     Annotated[MessageItem, Tag("message")]
     | Annotated[FunctionCallItem, Tag("function_call")]
     | Annotated[FunctionCallOutputItem, Tag("function_call_output")]
-    | Annotated[ReasoningItem, Tag("reasoning")],
+    | Annotated[ReasoningItem, Tag("reasoning")]
+    | Annotated[ItemReference, Tag("item_reference")],
     Discriminator(_item_kind),
 ]
 

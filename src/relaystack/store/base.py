@@ -101,6 +101,9 @@ class Store(ConversationStore, Protocol):
     ) -> Page | None:
         """None when the response does not exist for this owner."""
 
+    async def find_items(self, item_ids: list[str], owner: str) -> dict[str, Item]:
+        """The owner's stored items with these ids (from responses or conversations)."""
+
     async def chain_items(self, response_id: str, owner: str) -> list[Item] | None:
         """The context a response leaves behind: every input and output item of it and of
         the responses it chains from, oldest first. None when it does not exist."""

@@ -13,7 +13,13 @@ from sqlalchemy import Connection, select, text
 from relaystack import jsonutil
 from relaystack.store.base import Item, Order, Page
 from relaystack.store.conversations_sql import append_items
-from relaystack.store.schema import INPUT_ITEM, OUTPUT_ITEM, response_items, responses
+from relaystack.store.schema import (
+    INPUT_ITEM,
+    OUTPUT_ITEM,
+    conversation_items,
+    response_items,
+    responses,
+)
 
 # Walks previous_response_id links from one response back to the first of its chain;
 # one indexed lookup per turn, then one read of every item in chain order.
@@ -152,6 +158,23 @@ def chain_items(connection: Connection, response_id: str, owner: str) -> list[It
     if not rows and not response_exists(connection, response_id, owner):
         return None
     return [jsonutil.loads(body) for body in rows]
+
+
+def find_items(connection: Connection, item_ids: list[str], owner: str) -> dict[str, Item]:
+    """Items by id, from any response or conversation of this owner."""
+    found: dict[str, Item] = {}
+    for table in (response_items, conversation_items):
+        missing = [item_id for item_id in item_ids if item_id not in found]
+        if not missing:
+            break
+        rows = connection.execute(
+            select(table.c.item_id, table.c.body).where(
+                table.c.owner == owner, table.c.item_id.in_(missing)
+            )
+        )
+        for item_id, body in rows:
+            found.setdefault(item_id, jsonutil.loads(body))
+    return found
 
 
 def _outputs(connection: Connection, response_ids: list[str]) -> dict[str, list[str]]:

@@ -47,6 +47,8 @@ response_items = Table(
     Index(
         "ix_response_items_response_kind_position", "response_id", "kind", "position", unique=True
     ),
+    # item_reference inputs name an item by its id alone.
+    Index("ix_response_items_owner_item", "owner", "item_id"),
 )
 
 INPUT_ITEM = 0
@@ -84,4 +86,5 @@ conversation_items = Table(
     ),
     # Items keep the ids they came with, so an id names one item of a conversation.
     Index("ix_conversation_items_conversation_item", "conversation_id", "item_id", unique=True),
+    Index("ix_conversation_items_owner_item", "owner", "item_id"),
 )

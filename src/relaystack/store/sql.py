@@ -75,6 +75,9 @@ class SqlStore:
     async def chain_items(self, response_id: str, owner: str) -> list[Item] | None:
         return await self.runner.read(resp.chain_items, response_id, owner)
 
+    async def find_items(self, item_ids: list[str], owner: str) -> dict[str, Item]:
+        return await self.runner.read(resp.find_items, item_ids, owner)
+
     # ----- conversations ---------------------------------------------------------
 
     async def create_conversation(

@@ -11,7 +11,7 @@ from llama_cpp import Llama
 
 from relaystack.errors import InvalidRequest, NotFound
 from relaystack.inference.local import LocalProvider
-from relaystack.inference.local_model import default_model_path
+from relaystack.inference.local.model import default_model_path
 from tests.local.support import MODEL, chat
 
 WEATHER_PARAMS = {

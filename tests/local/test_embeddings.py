@@ -10,7 +10,7 @@ import pytest
 
 from relaystack.errors import InvalidRequest
 from relaystack.inference.local import LocalProvider
-from relaystack.inference.local_model import default_model_path
+from relaystack.inference.local.model import default_model_path
 
 E5 = "multilingual-e5-small"
 

@@ -49,15 +49,14 @@ async def test_requests_are_served_in_arrival_order(provider: LocalProvider) -> 
 
 async def test_event_loop_stays_responsive_while_generating(provider: LocalProvider) -> None:
     task = asyncio.create_task(provider.chat_completion(chat(LONG, max_completion_tokens=60)))
-    worst = 0.0
+    ticks = 0
     while not task.done():
-        before = time.perf_counter()
         await asyncio.sleep(0.005)
-        worst = max(worst, time.perf_counter() - before)
+        ticks += 1
     assert (await task)["usage"]["completion_tokens"] == 60
-    # The whole generation takes about a second; the loop never waited more than a
-    # scheduling hiccup for it.
-    assert worst < 0.5
+    # Generation ran beside the loop, which kept turning: had it run on the loop, this
+    # would count one or two ticks, however slow or fast the machine.
+    assert ticks >= 10
 
 
 async def test_closing_a_stream_frees_the_model(provider: LocalProvider) -> None:
@@ -66,13 +65,11 @@ async def test_closing_a_stream_frees_the_model(provider: LocalProvider) -> None
     assert seen[2]["choices"][0]["delta"].get("content") is not None
     await chunks.aclose()
 
-    started = time.perf_counter()
+    # The worker lets go long before 1500 tokens could have been generated (tens of
+    # seconds here); the bound is a generous liveness check, not a speed measurement.
+    await wait_for(lambda: not provider._worker.busy, timeout=10.0)
     result = await provider.chat_completion(chat("Say hi.", max_completion_tokens=5))
-    elapsed = time.perf_counter() - started
     assert result["usage"]["completion_tokens"] >= 1
-    # 1500 tokens would take many seconds; the next request only waited a token or so.
-    assert elapsed < 3.0
-    await wait_for(lambda: not provider._worker.busy, timeout=1.0)
 
 
 async def test_cancelling_the_reading_task_frees_the_model(provider: LocalProvider) -> None:
@@ -87,7 +84,7 @@ async def test_cancelling_the_reading_task_frees_the_model(provider: LocalProvid
     reader.cancel()
     with pytest.raises(asyncio.CancelledError):
         await reader
-    await wait_for(lambda: not provider._worker.busy, timeout=3.0)
+    await wait_for(lambda: not provider._worker.busy, timeout=10.0)
 
 
 async def test_full_queue_is_overloaded(make_provider: Any) -> None:

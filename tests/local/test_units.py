@@ -8,11 +8,11 @@ import pytest
 
 from relaystack.config import ConfigError
 from relaystack.errors import InvalidRequest
-from relaystack.inference.local_grammar import grammars_for
-from relaystack.inference.local_model import DEFAULT_MODEL_ID, resolve_model
-from relaystack.inference.local_prompt import template_messages
-from relaystack.inference.local_request import parse_chat_request
-from relaystack.inference.local_text import StopScanner
+from relaystack.inference.local.grammar import grammars_for
+from relaystack.inference.local.model import DEFAULT_MODEL_ID, resolve_model
+from relaystack.inference.local.prompt import template_messages
+from relaystack.inference.local.request import parse_chat_request
+from relaystack.inference.local.text import StopScanner
 from tests.local.support import chat
 
 WEATHER = {

@@ -24,7 +24,7 @@ from typing import Any
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from relaystack.errors import InvalidRequest
-from relaystack.inference.local_request import ChatRequest
+from relaystack.inference.local.request import ChatRequest
 
 TOOL_CALL_OPEN = "<tool_call>"
 TOOL_CALL_CLOSE = "</tool_call>"

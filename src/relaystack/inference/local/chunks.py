@@ -13,7 +13,7 @@ import string
 import time
 from typing import Any
 
-from relaystack.inference.local_generate import Finish, ToolCall
+from relaystack.inference.local.generate import Finish, ToolCall
 
 _ALPHABET = string.ascii_letters + string.digits
 

@@ -15,7 +15,7 @@ import llama_cpp
 from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf
 
 from relaystack.errors import InvalidRequest
-from relaystack.inference.local_request import ChatRequest, FunctionSpec
+from relaystack.inference.local.request import ChatRequest, FunctionSpec
 
 
 @dataclass(frozen=True)

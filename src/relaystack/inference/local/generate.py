@@ -31,10 +31,10 @@ import llama_cpp
 from llama_cpp import Llama, LlamaGrammar
 
 from relaystack.errors import InvalidRequest
-from relaystack.inference.local_grammar import Grammars, check_grammar
-from relaystack.inference.local_prompt import TOOL_CALL_OPEN, PromptBuilder
-from relaystack.inference.local_request import ChatRequest
-from relaystack.inference.local_text import StopScanner
+from relaystack.inference.local.grammar import Grammars, check_grammar
+from relaystack.inference.local.prompt import TOOL_CALL_OPEN, PromptBuilder
+from relaystack.inference.local.request import ChatRequest
+from relaystack.inference.local.text import StopScanner
 
 # Samplers OpenAI's API has no knob for: llama.cpp's defaults, which keep a small model
 # from picking nonsense tokens in the long tail at temperature > 0.

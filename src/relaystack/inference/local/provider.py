@@ -45,8 +45,8 @@ from typing import Any
 from relaystack.config import LocalProviderConfig
 from relaystack.errors import ApiError, InvalidRequest, NotFound
 from relaystack.inference.base import ModelInfo, UpstreamError
-from relaystack.inference.local_chunks import ChunkWriter, completion
-from relaystack.inference.local_embed import (
+from relaystack.inference.local.chunks import ChunkWriter, completion
+from relaystack.inference.local.embed import (
     Embedder,
     check_dimensions,
     default_embedder,
@@ -55,7 +55,7 @@ from relaystack.inference.local_embed import (
     gguf_embedder,
     parse_inputs,
 )
-from relaystack.inference.local_generate import (
+from relaystack.inference.local.generate import (
     ChatModel,
     Event,
     Finish,
@@ -64,10 +64,10 @@ from relaystack.inference.local_generate import (
     Turn,
     uses_amx,
 )
-from relaystack.inference.local_grammar import grammars_for
-from relaystack.inference.local_model import resolve_model
-from relaystack.inference.local_request import ChatRequest, parse_chat_request
-from relaystack.inference.local_worker import Job, ModelWorker
+from relaystack.inference.local.grammar import grammars_for
+from relaystack.inference.local.model import resolve_model
+from relaystack.inference.local.request import ChatRequest, parse_chat_request
+from relaystack.inference.local.worker import Job, ModelWorker
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from relaystack.errors import InvalidRequest
-from relaystack.inference.local_model import model_id_for
+from relaystack.inference.local.model import model_id_for
 
 E5_MODEL_ID = "multilingual-e5-small"
 MAX_INPUTS = 2048
@@ -51,7 +51,7 @@ def default_embedder() -> Embedder | None:
 
 
 def gguf_embedder(path: str, *, context_size: int, threads: int | None) -> Embedder:
-    from relaystack.inference.local_model import LocalModelMissing
+    from relaystack.inference.local.model import LocalModelMissing
 
     file = Path(path).expanduser()
     if not file.is_file():

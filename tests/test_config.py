@@ -99,3 +99,41 @@ def test_serve_with_a_bad_config_stops_with_one_line(tmp_path: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
     assert "server.port" in lines[0]
+
+
+def test_check_says_what_a_config_serves(tmp_path: Path) -> None:
+    path = tmp_path / "relaystack.yaml"
+    path.write_text(
+        "providers:\n"
+        "  - id: vllm\n"
+        "    type: openai-compatible\n"
+        "    base_url: http://127.0.0.1:8000/v1\n"
+        "recording:\n"
+        "  mode: replay\n"
+        "  directory: recs\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "relaystack", "check", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "provider vllm: openai-compatible, http://127.0.0.1:8000/v1" in result.stdout
+    assert "models discovered at start" in result.stdout
+    assert "recording: replay recs" in result.stdout
+
+
+def test_check_refuses_a_config_without_providers(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("providers: []\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "relaystack", "check", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "relaystack: bad configuration: providers: at least one is needed"
+    )

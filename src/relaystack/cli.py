@@ -33,6 +33,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--recordings", metavar="DIR", help="recordings directory (env RELAYSTACK_RECORDINGS_DIR)"
     )
+    serve.add_argument(
+        "--log-level",
+        choices=["debug", "info", "warning", "error"],
+        default="warning",
+        help="server log level; info and debug also log every request (default warning)",
+    )
     serve.set_defaults(func=_serve)
 
     check = commands.add_parser("check", help="validate a configuration and say what it serves")
@@ -107,8 +113,9 @@ def _serve(args: argparse.Namespace) -> int:
         build_app(config, announce=_announce),
         host=config.server.host,
         port=config.server.port,
-        log_level="warning",
-        access_log=False,
+        log_level=args.log_level,
+        # An access log line per request costs real time on the hot path: only on ask.
+        access_log=args.log_level in ("info", "debug"),
     )
     return 0
 

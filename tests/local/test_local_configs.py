@@ -109,3 +109,22 @@ def test_one_config_serves_the_local_model_beside_a_remote_upstream(tmp_path: Pa
     assert local["status"] in ("completed", "incomplete")
     assert local["output"][0]["content"][0]["text"].strip()
     assert len(mock.requests) == 1  # the local turn never went upstream
+
+
+def test_responses_echo_the_sampling_the_local_model_used(tmp_path: Path) -> None:
+    config = parse_config(
+        {
+            "providers": [{"type": "local"}],
+            "storage": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
+        }
+    )
+    body = {"model": CHAT_MODEL, "input": "Say hi.", "max_output_tokens": 16}
+    with (
+        ServerThread(build_app(config)) as server,
+        httpx.Client(base_url=f"{server.url}/v1", timeout=60) as client,
+    ):
+        defaulted = client.post("/responses", json=body).json()
+        chosen = client.post("/responses", json={**body, "temperature": 0.7, "top_p": 0.5}).json()
+    # Unset, the small model samples cooler than OpenAI's 1.0, and says so.
+    assert (defaulted["temperature"], defaulted["top_p"]) == (0.2, 0.95)
+    assert (chosen["temperature"], chosen["top_p"]) == (0.7, 0.5)

@@ -59,6 +59,9 @@ class ModelInfo:
     owned_by: str = "relaystack"
     created: int = 0
     metadata: dict[str, Any] = field(default_factory=dict)
+    # The temperature / top_p the model samples with when a request sets none, where
+    # they differ from OpenAI's (1.0 / 1.0), so responses can echo what was used.
+    sampling_defaults: dict[str, float] = field(default_factory=dict)
 
 
 class InferenceProvider(Protocol):

@@ -12,8 +12,12 @@ from relaystack.responses.types import CreateResponseRequest
 
 
 def new_response(
-    request: CreateResponseRequest, response_id: str, created_at: int
+    request: CreateResponseRequest,
+    response_id: str,
+    created_at: int,
+    sampling_defaults: dict[str, float] | None = None,
 ) -> dict[str, Any]:
+    defaults = {"temperature": 1.0, "top_p": 1.0, **(sampling_defaults or {})}
     return {
         "id": response_id,
         "object": "response",
@@ -38,12 +42,14 @@ def new_response(
         "reasoning": _reasoning(request),
         "service_tier": request.service_tier or "default",
         "store": True if request.store is None else request.store,
-        "temperature": 1.0 if request.temperature is None else request.temperature,
+        "temperature": (
+            defaults["temperature"] if request.temperature is None else request.temperature
+        ),
         "text": _text(request),
         "tool_choice": _tool_choice(request),
         "tools": [tool.model_dump() for tool in request.tools or []],
         "top_logprobs": 0,
-        "top_p": 1.0 if request.top_p is None else request.top_p,
+        "top_p": defaults["top_p"] if request.top_p is None else request.top_p,
         "presence_penalty": 0.0,
         "frequency_penalty": 0.0,
         "truncation": request.truncation or "disabled",

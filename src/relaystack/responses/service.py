@@ -92,7 +92,9 @@ class ResponsesService:
         if conversation_id is not None:
             check_unique(input_items, context, param="input")
         messages = to_chat_messages([*context, *input_items], request.instructions)
-        response = new_response(request, self.ids("resp"), self.clock.seconds())
+        response = new_response(
+            request, self.ids("resp"), self.clock.seconds(), model.info.sampling_defaults
+        )
         return Turn(
             request=request,
             owner=owner,

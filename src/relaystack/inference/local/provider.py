@@ -66,7 +66,12 @@ from relaystack.inference.local.generate import (
 )
 from relaystack.inference.local.grammar import grammars_for
 from relaystack.inference.local.model import resolve_model
-from relaystack.inference.local.request import ChatRequest, parse_chat_request
+from relaystack.inference.local.request import (
+    DEFAULT_TEMPERATURE,
+    DEFAULT_TOP_P,
+    ChatRequest,
+    parse_chat_request,
+)
 from relaystack.inference.local.worker import Job, ModelWorker
 
 log = logging.getLogger(__name__)
@@ -104,6 +109,7 @@ class LocalProvider:
                     "context_length": self.config.context_size,
                     "path": str(self.model_path),
                 },
+                sampling_defaults={"temperature": DEFAULT_TEMPERATURE, "top_p": DEFAULT_TOP_P},
             )
         ]
         if self.embedder is not None:

@@ -137,3 +137,48 @@ def test_check_refuses_a_config_without_providers(tmp_path: Path) -> None:
     assert result.stderr.strip() == (
         "relaystack: bad configuration: providers: at least one is needed"
     )
+
+
+def _serve_once(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "relaystack", "serve", "--config", str(path), "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_an_unreachable_upstream_to_discover_models_from_stops_start_up_in_one_line(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "relaystack.yaml"
+    path.write_text(
+        "providers:\n"
+        "  - id: gone\n"
+        "    type: openai-compatible\n"
+        "    base_url: http://127.0.0.1:9/v1\n"  # discard port: nothing listens
+        f"storage:\n  url: sqlite:///{tmp_path / 'state.db'}\n"
+    )
+    result = _serve_once(path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("relaystack: cannot start: providers.0 (gone): ")
+
+
+def test_an_unsupported_database_stops_start_up_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "relaystack.yaml"
+    path.write_text(
+        "providers:\n"
+        "  - id: a\n"
+        "    type: openai-compatible\n"
+        "    base_url: http://127.0.0.1:9/v1\n"
+        "    models: [m]\n"
+        "storage:\n  url: mysql://db/relaystack\n"
+    )
+    result = _serve_once(path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "storage" in lines[0]
+    assert "mysql" in lines[0]

@@ -18,11 +18,13 @@ from relaystack.api.errors import install_error_handlers
 from relaystack.api.routes import chat, conversations, models, responses
 from relaystack.config import (
     Config,
+    ConfigError,
     OpenAICompatibleProviderConfig,
     ProviderConfig,
     RecordingConfig,
 )
 from relaystack.conversations.service import ConversationsService
+from relaystack.errors import ApiError
 from relaystack.ids import Clock, IdSource
 from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
@@ -31,6 +33,10 @@ from relaystack.responses.service import ResponsesService
 from relaystack.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
+
+
+class StartupError(Exception):
+    """The server cannot start; one line says which setting and why."""
 
 
 def build_provider(config: ProviderConfig, recording: RecordingConfig) -> InferenceProvider:
@@ -69,11 +75,20 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        store = await SqlStore.open(config.storage.url)
+        try:
+            store = await SqlStore.open(config.storage.url)
+        except Exception as exc:
+            raise StartupError(f"storage.url: cannot open {config.storage.url}: {exc}") from exc
         registry = ModelRegistry()
         try:
-            for provider_config in config.providers:
-                await registry.add_provider(build_provider(provider_config, config.recording))
+            for index, provider_config in enumerate(config.providers):
+                try:
+                    await registry.add_provider(build_provider(provider_config, config.recording))
+                except (ApiError, ConfigError) as exc:
+                    message = exc.message if isinstance(exc, ApiError) else str(exc)
+                    raise StartupError(
+                        f"providers.{index} ({provider_config.id}): {message}"
+                    ) from exc
             service = ResponsesService(
                 store=store, models=registry, ids=ids or IdSource(), clock=clock or Clock()
             )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from collections.abc import Sequence
 
@@ -95,38 +96,54 @@ def _serve(args: argparse.Namespace) -> int:
         config.server.port = args.port
 
     import uvicorn
+    import uvloop
 
-    from relaystack.app import build_app
+    from relaystack.app import StartupError, build_app
 
     recording = config.recording
-    print(
-        f"relaystack {__version__} listening on http://{config.server.host}:{config.server.port}/v1"
-        f" | state: {config.storage.url}"
-        + (
-            f" | recordings: {recording.mode} {recording.directory}"
-            if recording.mode != "live"
-            else ""
-        ),
-        file=sys.stderr,
+    where = (
+        f"relaystack {__version__} listening on http://{config.server.host}:"
+        f"{config.server.port}/v1 | state: {config.storage.url}"
     )
-    uvicorn.run(
-        build_app(config, announce=_announce),
-        host=config.server.host,
-        port=config.server.port,
-        log_level=args.log_level,
-        # An access log line per request costs real time on the hot path: only on ask.
-        access_log=args.log_level in ("info", "debug"),
+    if recording.mode != "live":
+        where += f" | recordings: {recording.mode} {recording.directory}"
+
+    def announce(models: list[str]) -> None:
+        # Said once everything has started, so a failed start prints only its reason.
+        print(where, file=sys.stderr)
+        print(f"relaystack: serving models {', '.join(models) or '(none)'}", file=sys.stderr)
+
+    app = build_app(config, announce=announce)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.server.host,
+            port=config.server.port,
+            log_level=args.log_level,
+            # An access log line per request costs real time on the hot path: only on ask.
+            access_log=args.log_level in ("info", "debug"),
+            # Started below, by us: a failure to start is then one clear line, not
+            # uvicorn's traceback.
+            lifespan="off",
+        )
     )
-    return 0
+
+    async def run() -> int:
+        try:
+            async with app.router.lifespan_context(app):
+                await server.serve()
+        except StartupError as exc:
+            print(f"relaystack: cannot start: {exc}", file=sys.stderr)
+            return 2
+        return 0
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(run())
 
 
 def _zero_config() -> Config:
     """No file: the embedded local model, state in the user's data dir."""
     return Config(providers=[LocalProviderConfig(type="local")])
-
-
-def _announce(models: list[str]) -> None:
-    print(f"relaystack: serving models {', '.join(models) or '(none)'}", file=sys.stderr)
 
 
 if __name__ == "__main__":

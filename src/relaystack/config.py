@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from relaystack.auth_keys import keys_from_env, keys_from_file
+from relaystack.store.runners import normalize_url
 
 DEFAULT_PORT = 8321
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -89,6 +90,7 @@ class StorageConfig(_Strict):
     def _default_url(self) -> StorageConfig:
         if not self.url:
             self.url = default_sqlite_url()
+        normalize_url(self.url)  # an unsupported database says so here, not at start-up
         return self
 
 

@@ -82,7 +82,10 @@ async def test_upgrade_from_0001_gives_existing_items_their_owner(empty_storage_
     try:
         assert await _run(empty_storage_url, "SELECT owner FROM response_items") == [("carol",)]
         assert (await store.get_response("resp_old", "carol"))["id"] == "resp_old"
-        assert await store.chain_items("resp_old", "carol") == [
+        chain = await store.chain("resp_old", "carol")
+        assert chain is not None
+        assert chain.response_ids == ["resp_old"]
+        assert chain.items == [
             {
                 "id": "msg_old",
                 "type": "message",

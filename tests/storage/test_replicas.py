@@ -57,9 +57,20 @@ def test_a_response_made_on_one_replica_is_chained_and_deleted_on_the_other(
     assert [i.content[0].text for i in a.responses.input_items.list(second.id).data] == [
         "what number?"
     ]
-    # A created `first` and still remembers its context; the other replica's delete
-    # must win over that memory.
+    # A chains a third turn, so it remembers the whole chain; then B deletes the first
+    # turn. A's memory must not outlive B's delete.
+    third = a.responses.create(
+        model="openai/gpt-4o", input="and now?", previous_response_id=second.id
+    )
     b.responses.delete(first.id)
+    a.responses.create(model="openai/gpt-4o", input="last", previous_response_id=third.id)
+    assert [m["content"] for m in upstream.requests[-1]["messages"]] == [
+        "what number?",
+        "echo: what number?",
+        "and now?",
+        "echo: and now?",
+        "last",
+    ]
     with pytest.raises(openai.NotFoundError):
         a.responses.retrieve(first.id)
     with pytest.raises(openai.NotFoundError):

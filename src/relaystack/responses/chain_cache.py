@@ -1,33 +1,33 @@
-"""The items a stored response leaves behind for ``previous_response_id``, kept in memory.
+"""What stored responses leave behind for ``previous_response_id``, kept in memory.
 
 Turn N of a chain would otherwise re-read and re-decode all N earlier turns from the
-store; with this, a chained turn costs one existence check whatever the chain's
-length. Responses never change once stored, so an entry stays right until the
-response is deleted (here: evicted; on another replica: the existence check says so).
+store. Responses never change once stored, so a cached chain is right as long as every
+response in it still exists: the service checks that with one indexed count (another
+replica may have deleted one) and falls back to the store when it does not add up.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from relaystack.responses.items import Item
+from relaystack.store.base import Chain
 
 
 class ChainCache:
     def __init__(self, capacity: int = 2048) -> None:
         self._capacity = capacity
-        self._entries: OrderedDict[tuple[str, str], list[Item]] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], Chain] = OrderedDict()
 
-    def get(self, owner: str, response_id: str) -> list[Item] | None:
+    def get(self, owner: str, response_id: str) -> Chain | None:
         key = (owner, response_id)
-        items = self._entries.get(key)
-        if items is not None:
+        chain = self._entries.get(key)
+        if chain is not None:
             self._entries.move_to_end(key)
-        return items
+        return chain
 
-    def put(self, owner: str, response_id: str, items: list[Item]) -> None:
+    def put(self, owner: str, response_id: str, chain: Chain) -> None:
         key = (owner, response_id)
-        self._entries[key] = items
+        self._entries[key] = chain
         self._entries.move_to_end(key)
         while len(self._entries) > self._capacity:
             self._entries.popitem(last=False)

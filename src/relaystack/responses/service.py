@@ -29,7 +29,7 @@ from relaystack.responses.resource import new_response
 from relaystack.responses.stream import TurnStream
 from relaystack.responses.types import AllowedTools, CreateResponseRequest, NamedFunction
 from relaystack.responses.upstream_request import build_chat_body
-from relaystack.store.base import Order, Page, Store
+from relaystack.store.base import Chain, Order, Page, Store
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ class Turn:
     store: bool
     # What previous_response_id brought in (not a conversation's items): with this
     # turn's input and output it is what a response chained to this one will see.
-    chain_context: list[Item] = field(default_factory=list)
+    chain: Chain = field(default_factory=lambda: Chain(response_ids=[], items=[]))
     failure: ApiError | None = None
 
 
@@ -81,9 +81,10 @@ class ResponsesService:
                 code="missing_required_parameter",
             )
         context: list[Item] = []
+        chain = Chain(response_ids=[], items=[])
         if request.previous_response_id is not None:
-            context = await self._chain(request.previous_response_id, owner)
-        chain_context = context
+            chain = await self._chain(request.previous_response_id, owner)
+            context = chain.items
         if conversation_id is not None:
             context = await turn_context(self.store, conversation_id, owner)
         input_items = await resolve_references(
@@ -103,21 +104,23 @@ class ResponsesService:
             input_items=input_items,
             response=response,
             store=response["store"],
-            chain_context=chain_context,
+            chain=chain,
         )
 
-    async def _chain(self, previous_id: str, owner: str) -> list[Item]:
+    async def _chain(self, previous_id: str, owner: str) -> Chain:
         cached = self._chains.get(owner, previous_id)
-        if cached is not None and await self.store.response_exists(previous_id, owner):
-            return cached
-        previous = await self.store.chain_items(previous_id, owner)
-        if previous is None:
+        if cached is not None:
+            alive = await self.store.count_responses(cached.response_ids, owner)
+            if alive == len(cached.response_ids):
+                return cached
+        chain = await self.store.chain(previous_id, owner)
+        if chain is None:
             self._chains.discard(owner, previous_id)
             raise NotFound(
                 f"Previous response with id '{previous_id}' not found.",
                 param="previous_response_id",
             )
-        return previous
+        return chain
 
     async def events(self, turn: Turn) -> AsyncIterator[Event]:
         machine = TurnStream(turn.response, self.ids, self.clock)
@@ -183,7 +186,10 @@ class ResponsesService:
                 self._chains.put(
                     turn.owner,
                     turn.response["id"],
-                    [*turn.chain_context, *turn.input_items, *turn.response["output"]],
+                    Chain(
+                        response_ids=[*turn.chain.response_ids, turn.response["id"]],
+                        items=[*turn.chain.items, *turn.input_items, *turn.response["output"]],
+                    ),
                 )
             elif conversation_id is not None:
                 # Not stored as a response, but the conversation still gets the turn.

@@ -10,6 +10,12 @@ Item = dict[str, Any]
 
 
 @dataclass(frozen=True)
+class Chain:
+    response_ids: list[str]  # oldest first, ending with the response asked for
+    items: list[Item]
+
+
+@dataclass(frozen=True)
 class Page:
     data: list[dict[str, Any]]
     has_more: bool
@@ -104,8 +110,12 @@ class Store(ConversationStore, Protocol):
     async def find_items(self, item_ids: list[str], owner: str) -> dict[str, Item]:
         """The owner's stored items with these ids (from responses or conversations)."""
 
-    async def chain_items(self, response_id: str, owner: str) -> list[Item] | None:
-        """The context a response leaves behind: every input and output item of it and of
-        the responses it chains from, oldest first. None when it does not exist."""
+    async def chain(self, response_id: str, owner: str) -> Chain | None:
+        """What a response leaves behind for ``previous_response_id``: every input and
+        output item of it and of the responses it chains from, oldest first, with the
+        ids of those responses. None when it does not exist."""
+
+    async def count_responses(self, response_ids: list[str], owner: str) -> int:
+        """How many of these responses still exist for this owner."""
 
     async def close(self) -> None: ...

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 
 from relaystack import jsonutil
-from relaystack.store.base import Item, Order, Page
+from relaystack.store.base import Chain, Item, Order, Page
 from relaystack.store.conversations_sql import append_items
 from relaystack.store.schema import (
     INPUT_ITEM,
@@ -21,10 +21,10 @@ from relaystack.store.schema import (
     responses,
 )
 
-# Walks previous_response_id links from one response back to the first of its chain;
-# one indexed lookup per turn, then one read of every item in chain order.
-_CHAIN_ITEMS = text(
-    """
+# Walks previous_response_id links from one response back to the first of its chain
+# (one indexed lookup per turn). A deleted response ends the walk: it and everything
+# older drop out of the context, as with OpenAI.
+_CHAIN = """
     WITH RECURSIVE chain(id, previous_response_id, depth) AS (
         SELECT id, previous_response_id, 0 FROM responses WHERE id = :id AND owner = :owner
         UNION ALL
@@ -32,9 +32,11 @@ _CHAIN_ITEMS = text(
         FROM responses r JOIN chain ON r.id = chain.previous_response_id
         WHERE r.owner = :owner
     )
-    SELECT i.body FROM chain JOIN response_items i ON i.response_id = chain.id
-    ORDER BY chain.depth DESC, i.kind, i.position
-    """
+"""
+_CHAIN_IDS = text(_CHAIN + "SELECT id FROM chain ORDER BY depth DESC")
+_CHAIN_ITEMS = text(
+    _CHAIN + "SELECT i.body FROM chain JOIN response_items i ON i.response_id = chain.id "
+    "ORDER BY chain.depth DESC, i.kind, i.position"
 )
 
 
@@ -153,11 +155,21 @@ def list_input_items(
     return Page(data=data, has_more=len(rows) > limit)
 
 
-def chain_items(connection: Connection, response_id: str, owner: str) -> list[Item] | None:
-    rows = connection.scalars(_CHAIN_ITEMS, {"id": response_id, "owner": owner}).all()
-    if not rows and not response_exists(connection, response_id, owner):
+def chain(connection: Connection, response_id: str, owner: str) -> Chain | None:
+    parameters = {"id": response_id, "owner": owner}
+    response_ids = list(connection.scalars(_CHAIN_IDS, parameters))
+    if not response_ids:
         return None
-    return [jsonutil.loads(body) for body in rows]
+    items = [jsonutil.loads(body) for body in connection.scalars(_CHAIN_ITEMS, parameters)]
+    return Chain(response_ids=response_ids, items=items)
+
+
+def count_responses(connection: Connection, response_ids: list[str], owner: str) -> int:
+    return connection.scalar(
+        select(func.count())
+        .select_from(responses)
+        .where(responses.c.owner == owner, responses.c.id.in_(response_ids))
+    )
 
 
 def find_items(connection: Connection, item_ids: list[str], owner: str) -> dict[str, Item]:

@@ -10,7 +10,7 @@ from typing import Any
 
 from relaystack.store import conversations_sql as conv
 from relaystack.store import responses_sql as resp
-from relaystack.store.base import Item, Order, Page
+from relaystack.store.base import Chain, Item, Order, Page
 from relaystack.store.migrate import upgrade
 from relaystack.store.runners import Runner, open_runner
 
@@ -47,9 +47,6 @@ class SqlStore:
     async def get_response(self, response_id: str, owner: str) -> dict[str, Any] | None:
         return await self.runner.read(resp.get_response, response_id, owner)
 
-    async def response_exists(self, response_id: str, owner: str) -> bool:
-        return await self.runner.read(resp.response_exists, response_id, owner)
-
     async def delete_response(self, response_id: str, owner: str) -> bool:
         return await self.runner.write(resp.delete_response, response_id, owner)
 
@@ -72,8 +69,11 @@ class SqlStore:
             resp.list_input_items, response_id, owner, after, before, limit, order
         )
 
-    async def chain_items(self, response_id: str, owner: str) -> list[Item] | None:
-        return await self.runner.read(resp.chain_items, response_id, owner)
+    async def chain(self, response_id: str, owner: str) -> Chain | None:
+        return await self.runner.read(resp.chain, response_id, owner)
+
+    async def count_responses(self, response_ids: list[str], owner: str) -> int:
+        return await self.runner.read(resp.count_responses, response_ids, owner)
 
     async def find_items(self, item_ids: list[str], owner: str) -> dict[str, Item]:
         return await self.runner.read(resp.find_items, item_ids, owner)

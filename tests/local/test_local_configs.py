@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -128,3 +129,44 @@ def test_responses_echo_the_sampling_the_local_model_used(tmp_path: Path) -> Non
     # Unset, the small model samples cooler than OpenAI's 1.0, and says so.
     assert (defaulted["temperature"], defaulted["top_p"]) == (0.2, 0.95)
     assert (chosen["temperature"], chosen["top_p"]) == (0.7, 0.5)
+
+
+def test_a_json_request_whose_client_leaves_frees_the_model(tmp_path: Path) -> None:
+    config = parse_config(
+        {
+            "providers": [{"type": "local"}],
+            "storage": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
+        }
+    )
+    app = build_app(config)
+    long = "Write a very long essay about the Roman Empire."
+    with ServerThread(app) as server:
+        base = f"{server.url}/v1"
+        worker = app.state.models.providers[0]._worker
+        requests = [
+            ("/responses", {"model": CHAT_MODEL, "input": long, "max_output_tokens": 1500}),
+            (
+                "/chat/completions",
+                {
+                    "model": CHAT_MODEL,
+                    "messages": [{"role": "user", "content": long}],
+                    "max_completion_tokens": 1500,
+                },
+            ),
+        ]
+        for path, body in requests:
+            # The client gives up after half a second: far less than 1500 tokens take.
+            with pytest.raises(httpx.ReadTimeout):
+                httpx.post(f"{base}{path}", json=body, timeout=httpx.Timeout(60, read=0.5))
+            # Generous liveness bound: had generation gone on, it would hold the model
+            # for tens of seconds.
+            _wait_until(lambda: not worker.busy, seconds=10)
+        newest = httpx.get(f"{base}/responses", params={"limit": 1}).json()["data"][0]
+    assert newest["status"] == "cancelled"
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the model was not freed"
+        time.sleep(0.05)

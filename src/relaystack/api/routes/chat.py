@@ -12,6 +12,7 @@ from starlette.responses import Response
 from relaystack import jsonutil
 from relaystack.api.body import json_object
 from relaystack.api.context import bind_request
+from relaystack.api.disconnect import unless_disconnected
 from relaystack.api.sse import DONE_FRAME, data_frame, sse_response
 from relaystack.errors import ApiError, InvalidRequest
 from relaystack.inference.registry import ModelRegistry, ResolvedModel
@@ -45,7 +46,9 @@ async def chat_completions(request: Request) -> Response:
             code="missing_required_parameter",
         )
     if not body.get("stream"):
-        completion = await model.provider.chat_completion(body)
+        completion = await unless_disconnected(request, model.provider.chat_completion(body))
+        if isinstance(completion, Response):
+            return completion
         return Response(jsonutil.dumps(completion), media_type="application/json")
     chunks = model.provider.stream_chat_completion(body)
     # Wait for the first chunk so that an upstream refusal is an HTTP error, not a
@@ -83,5 +86,7 @@ async def embeddings(request: Request) -> Response:
             param="input",
             code="missing_required_parameter",
         )
-    result = await model.provider.embeddings(body)
+    result = await unless_disconnected(request, model.provider.embeddings(body))
+    if isinstance(result, Response):
+        return result
     return Response(jsonutil.dumps(result), media_type="application/json")

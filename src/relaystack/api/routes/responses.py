@@ -11,6 +11,7 @@ from starlette.responses import Response
 from relaystack import jsonutil
 from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import bind_request
+from relaystack.api.disconnect import unless_disconnected
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.api.sse import event_frame, sse_response
 from relaystack.responses.service import ResponsesService, Turn
@@ -39,7 +40,8 @@ async def create_response(request: Request) -> Response:
     turn = await service.prepare(body, owner)
     if body.stream:
         return sse_response(_frames(service, turn))
-    return _json(await service.create(turn))
+    created = await unless_disconnected(request, service.create(turn))
+    return created if isinstance(created, Response) else _json(created)
 
 
 async def _frames(service: ResponsesService, turn: Turn) -> AsyncIterator[bytes]:

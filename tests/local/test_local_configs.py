@@ -61,11 +61,15 @@ def test_requests_beyond_the_queue_get_503_while_the_model_is_busy(one_at_a_time
                 json={"model": CHAT_MODEL, "messages": [{"role": "user", "content": "Hi"}]},
             )
             response = client.post("/responses", json={"model": CHAT_MODEL, "input": "Hi"})
+            streamed = client.post(
+                "/responses", json={"model": CHAT_MODEL, "input": "Hi", "stream": True}
+            )
             health = client.get("/health")
     finally:
         release.set()
         worker.join(timeout=60)
-    for refused in (chat, response):
+    # Streamed or not, the refusal comes before any event: a plain 503.
+    for refused in (chat, response, streamed):
         assert refused.status_code == 503, refused.text
         error = refused.json()["error"]
         assert set(error) == {"message", "type", "param", "code"}

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
 from relaystack import jsonutil
@@ -24,5 +25,14 @@ def data_frame(payload: dict[str, Any]) -> bytes:
 DONE_FRAME = b"data: [DONE]\n\n"
 
 
-def sse_response(frames: AsyncIterator[bytes]) -> StreamingResponse:
-    return StreamingResponse(coalesced(frames), media_type="text/event-stream", headers=_HEADERS)
+def sse_response(
+    frames: AsyncIterator[bytes], on_close: Callable[[], Awaitable[None]] | None = None
+) -> StreamingResponse:
+    """``on_close`` runs once the response has ended, also when the client left before
+    the first frame (when ``frames`` never started and so cleaned up nothing)."""
+    return StreamingResponse(
+        coalesced(frames),
+        media_type="text/event-stream",
+        headers=_HEADERS,
+        background=BackgroundTask(on_close) if on_close is not None else None,
+    )

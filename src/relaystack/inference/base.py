@@ -7,7 +7,7 @@ dicts shaped like ``ChatCompletionChunk``.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -64,6 +64,16 @@ class ModelInfo:
     sampling_defaults: dict[str, float] = field(default_factory=dict)
 
 
+class ChunkStream(Protocol):
+    """Chat chunks from one call; ``aclose`` stops the call, read to the end or not."""
+
+    def __aiter__(self) -> AsyncIterator[dict[str, Any]]: ...
+
+    async def __anext__(self) -> dict[str, Any]: ...
+
+    async def aclose(self) -> None: ...
+
+
 class InferenceProvider(Protocol):
     id: str
 
@@ -71,9 +81,9 @@ class InferenceProvider(Protocol):
 
     async def chat_completion(self, body: dict[str, Any]) -> dict[str, Any]: ...
 
-    def stream_chat_completion(
-        self, body: dict[str, Any]
-    ) -> AsyncGenerator[dict[str, Any], None]: ...
+    def stream_chat_completion(self, body: dict[str, Any]) -> ChunkStream:
+        """Start a streamed call. A provider that can refuse at once (a full queue)
+        raises here, before any caller has answered its client."""
 
     async def embeddings(self, body: dict[str, Any]) -> dict[str, Any]: ...
 

@@ -18,7 +18,7 @@ from relaystack.conversations.errors import check_unique, store_errors
 from relaystack.conversations.service import turn_context
 from relaystack.errors import ApiError, InvalidRequest, NotFound
 from relaystack.ids import Clock, IdSource
-from relaystack.inference.base import InferenceProvider, UpstreamError
+from relaystack.inference.base import ChunkStream, UpstreamError
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.events import Event
@@ -40,7 +40,7 @@ class Turn:
 
     request: CreateResponseRequest
     owner: str
-    provider: InferenceProvider
+    chunks: ChunkStream  # the upstream call, started (and closed) with the turn
     upstream_body: dict[str, Any]
     input_items: list[Item]
     response: dict[str, Any]
@@ -49,6 +49,11 @@ class Turn:
     # turn's input and output it is what a response chained to this one will see.
     chain: Chain = field(default_factory=lambda: Chain(response_ids=[], items=[]))
     failure: ApiError | None = None
+
+    async def close(self) -> None:
+        """Stop the upstream call if it is still open (idempotent). The event stream
+        closes it itself; this covers a turn whose events never ran."""
+        await self.chunks.aclose()
 
 
 @dataclass
@@ -96,11 +101,14 @@ class ResponsesService:
         response = new_response(
             request, self.ids("resp"), self.clock.seconds(), model.info.sampling_defaults
         )
+        upstream_body = build_chat_body(request, model.upstream_id, messages)
         return Turn(
             request=request,
             owner=owner,
-            provider=model.provider,
-            upstream_body=build_chat_body(request, model.upstream_id, messages),
+            # Last: a provider that refuses at once (the local model's queue is full)
+            # refuses here, while the client can still get a plain 503.
+            chunks=model.provider.stream_chat_completion(upstream_body),
+            upstream_body=upstream_body,
             input_items=input_items,
             response=response,
             store=response["store"],
@@ -129,7 +137,7 @@ class ResponsesService:
         try:
             # aclosing: when the client goes away the upstream call (or local
             # generation) stops now, not whenever the generator is garbage-collected.
-            chunks = turn.provider.stream_chat_completion(turn.upstream_body)
+            chunks = turn.chunks
             async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
                     for event in machine.feed(chunk):

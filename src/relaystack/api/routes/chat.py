@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter
@@ -15,6 +15,7 @@ from relaystack.api.context import bind_request
 from relaystack.api.disconnect import unless_disconnected
 from relaystack.api.sse import DONE_FRAME, data_frame, sse_response
 from relaystack.errors import ApiError, InvalidRequest
+from relaystack.inference.base import ChunkStream
 from relaystack.inference.registry import ModelRegistry, ResolvedModel
 
 router = APIRouter()
@@ -54,12 +55,10 @@ async def chat_completions(request: Request) -> Response:
     # Wait for the first chunk so that an upstream refusal is an HTTP error, not a
     # stream that ends early.
     first = await anext(chunks, None)
-    return sse_response(_frames(first, chunks))
+    return sse_response(_frames(first, chunks), on_close=chunks.aclose)
 
 
-async def _frames(
-    first: dict[str, Any] | None, chunks: AsyncGenerator[dict[str, Any], None]
-) -> AsyncIterator[bytes]:
+async def _frames(first: dict[str, Any] | None, chunks: ChunkStream) -> AsyncIterator[bytes]:
     if first is None:
         yield DONE_FRAME
         return

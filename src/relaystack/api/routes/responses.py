@@ -39,8 +39,11 @@ async def create_response(request: Request) -> Response:
     service = _service(request)
     turn = await service.prepare(body, owner)
     if body.stream:
-        return sse_response(_frames(service, turn))
-    created = await unless_disconnected(request, service.create(turn))
+        return sse_response(_frames(service, turn), on_close=turn.close)
+    try:
+        created = await unless_disconnected(request, service.create(turn))
+    finally:
+        await turn.close()
     return created if isinstance(created, Response) else _json(created)
 
 

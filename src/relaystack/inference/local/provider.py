@@ -39,12 +39,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
 from relaystack.config import LocalProviderConfig
 from relaystack.errors import ApiError, InvalidRequest, NotFound
-from relaystack.inference.base import ModelInfo, UpstreamError
+from relaystack.inference.base import ChunkStream, ModelInfo, UpstreamError
 from relaystack.inference.local.chunks import ChunkWriter, completion
 from relaystack.inference.local.embed import (
     Embedder,
@@ -57,7 +57,6 @@ from relaystack.inference.local.embed import (
 )
 from relaystack.inference.local.generate import (
     ChatModel,
-    Event,
     Finish,
     TextDelta,
     ToolCall,
@@ -151,7 +150,8 @@ class LocalProvider:
         text: list[str] = []
         calls: list[ToolCall] = []
         finish: Finish | None = None
-        async with contextlib.aclosing(self._turn_events(request)) as events:
+        job = self._submit(self._turn_work(request))
+        async with contextlib.aclosing(self._results(job)) as events:
             async for event in events:
                 if isinstance(event, TextDelta):
                     text.append(event.text)
@@ -163,11 +163,17 @@ class LocalProvider:
             raise UpstreamError("The local model stopped before finishing.", kind="protocol")
         return completion(writer, "".join(text), calls, finish)
 
-    async def stream_chat_completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
+    def stream_chat_completion(self, body: dict[str, Any]) -> ChunkStream:
+        """Take a place in the model's queue now (a full queue is ``Overloaded`` here,
+        before the caller has answered anything), and stream the turn's chunks."""
         request = self._chat_request(body)
+        job = self._submit(self._turn_work(request))
+        return _JobChunks(self._chunks(request, job), job)
+
+    async def _chunks(self, request: ChatRequest, job: Job) -> AsyncGenerator[dict[str, Any], None]:
         writer = ChunkWriter(self.model_id, include_usage=request.include_usage)
         started = False
-        async with contextlib.aclosing(self._turn_events(request)) as events:
+        async with contextlib.aclosing(self._results(job)) as events:
             async for event in events:
                 if not started:
                     # Sent with the first event, not before: a request the worker
@@ -199,15 +205,13 @@ class LocalProvider:
             )
         return request
 
-    async def _turn_events(self, request: ChatRequest) -> AsyncIterator[Event]:
+    def _turn_work(self, request: ChatRequest) -> Callable[[Job], None]:
         grammars = grammars_for(request)
 
         def work(job: Job) -> None:
             Turn(self._chat_model(), request, grammars, job.emit, lambda: job.cancelled).run()
 
-        async with contextlib.aclosing(self._run(work)) as events:
-            async for event in events:
-                yield event
+        return work
 
     # --- embeddings ----------------------------------------------------------------------
 
@@ -253,9 +257,12 @@ class LocalProvider:
 
     # --- plumbing ------------------------------------------------------------------------
 
-    async def _run(self, work: Callable[[Job], None]) -> AsyncIterator[Any]:
-        """Queue ``work`` on the model's thread and yield what it emits."""
-        job = self._worker.submit(work)
+    def _submit(self, work: Callable[[Job], None]) -> Job:
+        """Queue ``work`` on the model's thread (``Overloaded`` when the line is full)."""
+        return self._worker.submit(work)
+
+    async def _results(self, job: Job) -> AsyncIterator[Any]:
+        """What the job emits; leaving early cancels it."""
         try:
             async with contextlib.aclosing(job.results()) as results:
                 async for item in results:
@@ -269,7 +276,7 @@ class LocalProvider:
             job.cancel()
 
     async def _collect(self, work: Callable[[Job], None]) -> list[Any]:
-        async with contextlib.aclosing(self._run(work)) as items:
+        async with contextlib.aclosing(self._results(self._submit(work))) as items:
             return [item async for item in items]
 
     async def aclose(self) -> None:
@@ -284,3 +291,25 @@ class LocalProvider:
             self._chat = None
         if self.embedder is not None:
             self.embedder.close()
+
+
+class _JobChunks:
+    """A turn's chunks, holding its place in the model's queue from the start.
+
+    Closing it (a client gone, or a caller that never started reading) cancels the job:
+    a plain async generator that never started would run no cleanup at all.
+    """
+
+    def __init__(self, chunks: AsyncGenerator[dict[str, Any], None], job: Job) -> None:
+        self._chunks = chunks
+        self._job = job
+
+    def __aiter__(self) -> _JobChunks:
+        return self
+
+    async def __anext__(self) -> dict[str, Any]:
+        return await anext(self._chunks)
+
+    async def aclose(self) -> None:
+        self._job.cancel()
+        await self._chunks.aclose()

@@ -10,10 +10,12 @@ import openai
 import pytest
 
 from relaystack.app import build_app
-from tests.conftest import server_config
+from tests.storage.conftest import BACKENDS, require_postgres
+from tests.support import postgres
 from tests.support.mock_upstream import MockUpstream, Reply
 from tests.support.servers import ServerThread
 from tests.support.sse import stream_events
+from tests.support.stack import stack_config
 
 MODEL = "openai/gpt-4o"
 
@@ -22,12 +24,22 @@ def http(base_url: str) -> httpx.Client:
     return httpx.Client(base_url=base_url, timeout=30)
 
 
-@pytest.fixture(scope="module")
-def own_server(upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@pytest.fixture(scope="module", params=BACKENDS)
+def own_server(
+    request: pytest.FixtureRequest, upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     """A server with an empty database of its own, so listings can be exact."""
-    database = tmp_path_factory.mktemp("listing") / "relaystack.db"
-    with ServerThread(build_app(server_config(upstream.base_url, database))) as thread:
+    database = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('listing') / 'relaystack.db'}"
+    else:
+        require_postgres()
+        database = postgres.create_database()
+        url = postgres.storage_url(database)
+    with ServerThread(build_app(stack_config(upstream.base_url, url))) as thread:
         yield f"{thread.url}/v1"
+    if database is not None:
+        postgres.drop_database(database)
 
 
 @pytest.fixture
@@ -46,7 +58,7 @@ def list_ids(base_url: str, **params: Any) -> dict[str, Any]:
 
 
 def test_store_false_is_not_retrievable_nor_chainable(
-    client: openai.OpenAI, server: str, upstream: MockUpstream
+    client: openai.OpenAI, backend_server: str, upstream: MockUpstream
 ) -> None:
     response = client.responses.create(model=MODEL, input="Forget me", store=False)
     assert response.store is False
@@ -60,15 +72,17 @@ def test_store_false_is_not_retrievable_nor_chainable(
         client.responses.create(model=MODEL, input="Next", previous_response_id=response.id)
     assert caught.value.param == "previous_response_id"
     assert upstream.requests == []
-    assert response.id not in [r["id"] for r in list_ids(server, limit=100)["data"]]
+    assert response.id not in [r["id"] for r in list_ids(backend_server, limit=100)["data"]]
 
 
-def test_streamed_store_false_is_not_retrievable(server: str) -> None:
-    events = stream_events(server, {"model": MODEL, "input": "Stream and forget", "store": False})
+def test_streamed_store_false_is_not_retrievable(backend_server: str) -> None:
+    events = stream_events(
+        backend_server, {"model": MODEL, "input": "Stream and forget", "store": False}
+    )
     final = events[-1]["response"]
     assert final["status"] == "completed"
     assert final["store"] is False
-    with http(server) as client:
+    with http(backend_server) as client:
         assert client.get(f"/responses/{final['id']}").status_code == 404
 
 
@@ -81,8 +95,8 @@ def test_store_defaults_to_true(client: openai.OpenAI) -> None:
 # ----- retrieve and delete -------------------------------------------------------
 
 
-def test_retrieve_returns_what_create_returned(client: openai.OpenAI, server: str) -> None:
-    with http(server) as raw:
+def test_retrieve_returns_what_create_returned(client: openai.OpenAI, backend_server: str) -> None:
+    with http(backend_server) as raw:
         created = raw.post(
             "/responses", json={"model": MODEL, "input": "Same?", "metadata": {"x": "y"}}
         ).json()
@@ -91,10 +105,10 @@ def test_retrieve_returns_what_create_returned(client: openai.OpenAI, server: st
 
 
 def test_delete_then_everything_is_404(
-    client: openai.OpenAI, server: str, upstream: MockUpstream
+    client: openai.OpenAI, backend_server: str, upstream: MockUpstream
 ) -> None:
     response = client.responses.create(model=MODEL, input="Delete me")
-    with http(server) as raw:
+    with http(backend_server) as raw:
         deleted = raw.delete(f"/responses/{response.id}")
         assert deleted.status_code == 200
         assert deleted.json() == {"id": response.id, "object": "response.deleted", "deleted": True}
@@ -105,7 +119,7 @@ def test_delete_then_everything_is_404(
         client.responses.retrieve(response.id)
     with pytest.raises(openai.NotFoundError):
         client.responses.create(model=MODEL, input="Again", previous_response_id=response.id)
-    assert response.id not in [r["id"] for r in list_ids(server, limit=100)["data"]]
+    assert response.id not in [r["id"] for r in list_ids(backend_server, limit=100)["data"]]
 
 
 def test_sdk_delete_works(client: openai.OpenAI) -> None:
@@ -174,9 +188,9 @@ def test_sdk_auto_pagination_walks_every_input_item(client: openai.OpenAI) -> No
     assert walked == list(reversed(ids))
 
 
-def test_input_items_before(server: str, client: openai.OpenAI) -> None:
+def test_input_items_before(backend_server: str, client: openai.OpenAI) -> None:
     response_id, ids = make_five_inputs(client)
-    with http(server) as raw:
+    with http(backend_server) as raw:
         asc = raw.get(
             f"/responses/{response_id}/input_items", params={"order": "asc", "before": ids[3]}
         ).json()
@@ -198,10 +212,10 @@ def test_input_items_before(server: str, client: openai.OpenAI) -> None:
     ],
 )
 def test_input_items_bad_query_is_400(
-    client: openai.OpenAI, server: str, params: dict[str, Any], param: str
+    client: openai.OpenAI, backend_server: str, params: dict[str, Any], param: str
 ) -> None:
     response_id, _ = make_five_inputs(client)
-    with http(server) as raw:
+    with http(backend_server) as raw:
         answer = raw.get(f"/responses/{response_id}/input_items", params=params)
         listing = raw.get("/responses", params=params)
     for response in (answer, listing):

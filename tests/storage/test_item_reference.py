@@ -36,10 +36,12 @@ def test_referenced_items_replace_their_references(
     assert messages[2] == {"role": "tool", "tool_call_id": "call_r", "content": "42"}
 
 
-def test_an_unknown_reference_is_a_404_naming_input(server: str, upstream: MockUpstream) -> None:
+def test_an_unknown_reference_is_a_404_naming_input(
+    backend_server: str, upstream: MockUpstream
+) -> None:
     sent = len(upstream.requests)
     reply = httpx.post(
-        f"{server}/responses",
+        f"{backend_server}/responses",
         json={"model": MODEL, "input": [{"type": "item_reference", "id": "msg_nowhere"}]},
     )
     assert reply.status_code == 404

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -266,12 +267,19 @@ async def test_pacing_spaces_out_replayed_chunks(
     async with client:
         with using_test_id(TEST_ID):
             await (await client.post("/chat/completions", json=STREAM)).aread()
-    client, _ = make_client("replay", tmp_path, rec_upstream.base_url, pacing=0.01)
+    client, _ = make_client("replay", tmp_path, rec_upstream.base_url, pacing=0.05)
     async with client:
         with using_test_id(TEST_ID):
+            started = time.monotonic()
             async with client.stream("POST", "/chat/completions", json=STREAM) as response:
                 parts = [part async for part in response.aiter_bytes()]
-    assert len(parts) > 1 and b"".join(parts).endswith(b"data: [DONE]\n\n")
+            took = time.monotonic() - started
+    body = b"".join(parts)
+    assert len(parts) > 1 and body.endswith(b"data: [DONE]\n\n")
+    # A lower bound only (sleeps cannot be skipped; a busy machine only adds time):
+    # every gap between two chunks waited its 50 ms.
+    chunks = body.count(b"data: ") - 1  # [DONE] is not a recorded chunk
+    assert took >= 0.05 * (chunks - 1)
 
 
 async def test_run_log_lists_the_files_used(

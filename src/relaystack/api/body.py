@@ -56,6 +56,10 @@ async def read_body(request: Request) -> bytes:
 
 async def json_object(request: Request) -> dict[str, Any]:
     raw = await read_body(request)
+    if not raw.strip():
+        # No body at all reads as {}: then the missing parameter gets named, and a
+        # create that needs none (an empty conversation) just works.
+        return {}
     try:
         data = jsonutil.loads(raw)
     except ValueError:

@@ -16,6 +16,23 @@ _TAG_AFTER = {
     "format": {"text", "json_object", "json_schema"},
 }
 
+# Types of list elements that are tagged unions (input items, content parts, tools).
+_LIST_TAGS = {
+    "message",
+    "function_call",
+    "function_call_output",
+    "reasoning",
+    "item_reference",
+    "input_text",
+    "input_image",
+    "input_file",
+    "output_text",
+    "refusal",
+    "summary_text",
+    "reasoning_text",
+    "function",
+}
+
 _TYPE_NAMES = {
     "string_type": "a string",
     "int_type": "an integer",
@@ -88,8 +105,11 @@ def _param_parts(loc: tuple[Any, ...]) -> list[str | int]:
             continue
         previous = parts[-1] if parts else None
         is_last = index == len(loc) - 1
-        if isinstance(previous, int) and not is_last and isinstance(loc[index - 1], int):
-            continue  # the tag of a discriminated union inside a list
+        after_index = isinstance(previous, int) and isinstance(loc[index - 1], int)
+        # The tag of a discriminated union inside a list; it ends the location when the
+        # error is about the item as a whole.
+        if after_index and (not is_last or part in _LIST_TAGS):
+            continue
         if isinstance(previous, str) and part in _TAG_AFTER.get(previous, ()) and not is_last:
             continue
         parts.append(part)

@@ -73,9 +73,7 @@ def _chat_part(part: dict[str, Any]) -> dict[str, Any]:
             image["detail"] = part["detail"]
         return {"type": "image_url", "image_url": image}
     if kind == "input_file":
-        file = {k: part[k] for k in ("file_id", "file_data", "filename") if k in part}
-        if "file_url" in part and "file_data" not in part:
-            file["file_data"] = part["file_url"]
+        file = {k: part[k] for k in ("file_data", "filename") if k in part}
         return {"type": "file", "file": file}
     raise ValueError(f"unsupported content part {kind!r}")
 

@@ -69,8 +69,12 @@ class InputFile(_Strict):
 
     @model_validator(mode="after")
     def _has_a_source(self) -> InputFile:
-        if self.file_data is None and self.file_url is None:
-            raise ValueError("an input_file needs file_data or file_url")
+        # Chat-completions upstreams take a file's bytes only: there is no Files API
+        # here to resolve a file_id, and no upstream field for a file_url.
+        if self.file_data is None:
+            raise ValueError(
+                "an input_file needs file_data (file_id and file_url are not supported)"
+            )
         return self
 
 
@@ -282,6 +286,15 @@ class CreateResponseRequest(_Strict):
     top_logprobs: int | None = Field(None, ge=0, le=20)
 
     _metadata_limits = field_validator("metadata")(check_metadata)
+
+    @field_validator("tools")
+    @classmethod
+    def _unique_tool_names(cls, tools: list[FunctionTool] | None) -> list[FunctionTool] | None:
+        names = [tool.name for tool in tools or []]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"tool names must be unique, but '{name}' is used twice")
+        return tools
 
     @property
     def conversation_id(self) -> str | None:

@@ -1,9 +1,9 @@
 """What stored responses leave behind for ``previous_response_id``, kept in memory.
 
 Turn N of a chain would otherwise re-read and re-decode all N earlier turns from the
-store. Responses never change once stored, so a cached chain is right as long as every
-response in it still exists: the service checks that with one indexed count (another
-replica may have deleted one) and falls back to the store when it does not add up.
+store. Responses never change once stored, so a cached chain is right as long as its
+links are: the service walks the ids (cheap, by primary key; another replica may have
+deleted one) and falls back to the store when they differ.
 """
 
 from __future__ import annotations

@@ -117,10 +117,12 @@ class ResponsesService:
 
     async def _chain(self, previous_id: str, owner: str) -> Chain:
         cached = self._chains.get(owner, previous_id)
-        if cached is not None:
-            alive = await self.store.count_responses(cached.response_ids, owner)
-            if alive == len(cached.response_ids):
-                return cached
+        # The walk over the links is cheap (ids only, by primary key); it is what
+        # decoding every item of every turn again would cost that the cache saves.
+        if cached is not None and await self.store.chain_ids(previous_id, owner) == (
+            cached.response_ids
+        ):
+            return cached
         chain = await self.store.chain(previous_id, owner)
         if chain is None:
             self._chains.discard(owner, previous_id)

@@ -115,7 +115,8 @@ class Store(ConversationStore, Protocol):
         output item of it and of the responses it chains from, oldest first, with the
         ids of those responses. None when it does not exist."""
 
-    async def count_responses(self, response_ids: list[str], owner: str) -> int:
-        """How many of these responses still exist for this owner."""
+    async def chain_ids(self, response_id: str, owner: str) -> list[str]:
+        """The ids of the chain a response ends (oldest first), without its items;
+        empty when the response does not exist."""
 
     async def close(self) -> None: ...

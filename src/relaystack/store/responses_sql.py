@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import Connection, select, text
 
 from relaystack import jsonutil
 from relaystack.store.base import Chain, Item, Order, Page
@@ -156,20 +156,16 @@ def list_input_items(
 
 
 def chain(connection: Connection, response_id: str, owner: str) -> Chain | None:
-    parameters = {"id": response_id, "owner": owner}
-    response_ids = list(connection.scalars(_CHAIN_IDS, parameters))
+    response_ids = chain_ids(connection, response_id, owner)
     if not response_ids:
         return None
+    parameters = {"id": response_id, "owner": owner}
     items = [jsonutil.loads(body) for body in connection.scalars(_CHAIN_ITEMS, parameters)]
     return Chain(response_ids=response_ids, items=items)
 
 
-def count_responses(connection: Connection, response_ids: list[str], owner: str) -> int:
-    return connection.scalar(
-        select(func.count())
-        .select_from(responses)
-        .where(responses.c.owner == owner, responses.c.id.in_(response_ids))
-    )
+def chain_ids(connection: Connection, response_id: str, owner: str) -> list[str]:
+    return list(connection.scalars(_CHAIN_IDS, {"id": response_id, "owner": owner}))
 
 
 def find_items(connection: Connection, item_ids: list[str], owner: str) -> dict[str, Item]:

@@ -72,8 +72,8 @@ class SqlStore:
     async def chain(self, response_id: str, owner: str) -> Chain | None:
         return await self.runner.read(resp.chain, response_id, owner)
 
-    async def count_responses(self, response_ids: list[str], owner: str) -> int:
-        return await self.runner.read(resp.count_responses, response_ids, owner)
+    async def chain_ids(self, response_id: str, owner: str) -> list[str]:
+        return await self.runner.read(resp.chain_ids, response_id, owner)
 
     async def find_items(self, item_ids: list[str], owner: str) -> dict[str, Item]:
         return await self.runner.read(resp.find_items, item_ids, owner)

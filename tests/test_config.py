@@ -11,6 +11,13 @@ import pytest
 from relaystack.config import ConfigError, load_config, parse_config
 
 
+def relaystack(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI as a user runs it, in a process of its own."""
+    return subprocess.run(
+        [sys.executable, "-m", "relaystack", *args], capture_output=True, text=True, timeout=60
+    )
+
+
 def test_env_substitution_with_and_without_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("UPSTREAM_URL", "http://10.0.0.5:8000/v1")
     monkeypatch.delenv("MISSING_PORT", raising=False)
@@ -89,12 +96,7 @@ def test_load_config_reads_yaml(tmp_path: Path) -> None:
 def test_serve_with_a_bad_config_stops_with_one_line(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
     path.write_text("server:\n  port: eighty\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "relaystack", "serve", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = relaystack("serve", "--config", str(path))
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
@@ -112,12 +114,7 @@ def test_check_says_what_a_config_serves(tmp_path: Path) -> None:
         "  mode: replay\n"
         "  directory: recs\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "relaystack", "check", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = relaystack("check", "--config", str(path))
     assert result.returncode == 0, result.stderr
     assert "provider vllm: openai-compatible, http://127.0.0.1:8000/v1" in result.stdout
     assert "models discovered at start" in result.stdout
@@ -127,12 +124,7 @@ def test_check_says_what_a_config_serves(tmp_path: Path) -> None:
 def test_check_refuses_a_config_without_providers(tmp_path: Path) -> None:
     path = tmp_path / "empty.yaml"
     path.write_text("providers: []\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "relaystack", "check", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = relaystack("check", "--config", str(path))
     assert result.returncode == 2
     assert result.stderr.strip() == (
         "relaystack: bad configuration: providers: at least one is needed"
@@ -140,12 +132,7 @@ def test_check_refuses_a_config_without_providers(tmp_path: Path) -> None:
 
 
 def _serve_once(path: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "relaystack", "serve", "--config", str(path), "--port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return relaystack("serve", "--config", str(path), "--port", "0")
 
 
 def test_an_unreachable_upstream_to_discover_models_from_stops_start_up_in_one_line(

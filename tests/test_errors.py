@@ -164,6 +164,7 @@ INVALID_REQUESTS = {
         "input[0].call_id",
     ),
     "max_output_tokens of zero": ({"input": "hi", "max_output_tokens": 0}, "max_output_tokens"),
+    "max_output_tokens under 16": ({"input": "hi", "max_output_tokens": 15}, "max_output_tokens"),
     "negative max_output_tokens": (
         {"input": "hi", "max_output_tokens": -5},
         "max_output_tokens",
@@ -501,3 +502,18 @@ def test_store_false_failure_leaves_nothing_behind(
     with pytest.raises(openai.APIStatusError):
         client.responses.create(model=MODEL, input="not kept", store=False)
     assert newest_id(server) == before
+
+
+def test_bounds_are_said_as_openai_says_them(server: str) -> None:
+    reply = httpx.post(
+        f"{server}/responses",
+        json={"model": "openai/gpt-4o", "input": "hi", "max_output_tokens": 15},
+    )
+    assert reply.status_code == 400
+    assert reply.json()["error"] == {
+        "message": "Invalid 'max_output_tokens': integer below minimum value. "
+        "Expected a value >= 16, but got 15 instead.",
+        "type": "invalid_request_error",
+        "param": "max_output_tokens",
+        "code": "integer_below_min_value",
+    }

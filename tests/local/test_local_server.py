@@ -303,7 +303,7 @@ async def test_two_concurrent_requests_both_complete(local_server: LocalServer) 
         base_url=local_server.url, api_key="unused", max_retries=0, timeout=CLIENT_TIMEOUT
     ) as sdk:
         first, second = await asyncio.gather(
-            sdk.responses.create(model=CHAT_MODEL, input="Say hello.", max_output_tokens=12),
+            sdk.responses.create(model=CHAT_MODEL, input="Say hello.", max_output_tokens=16),
             sdk.chat.completions.create(
                 model=CHAT_MODEL,
                 messages=[{"role": "user", "content": "Say goodbye."}],
@@ -311,7 +311,7 @@ async def test_two_concurrent_requests_both_complete(local_server: LocalServer) 
             ),
         )
     assert first.output_text.strip()
-    _check_response_usage(first, 12)
+    _check_response_usage(first, 16)
     assert second.choices[0].message.content.strip()
     _check_chat_usage(second.usage, 12)
 
@@ -362,10 +362,10 @@ def test_closed_stream_frees_the_model(client: openai.OpenAI) -> None:
     # SmolLM2's ~40 tokens/s on two cores), past that timeout; an 8-token answer takes
     # well under a second.
     after = client.with_options(timeout=FREED_TIMEOUT).responses.create(
-        model=CHAT_MODEL, input="Say hi.", max_output_tokens=8
+        model=CHAT_MODEL, input="Say hi.", max_output_tokens=16
     )
     assert after.output_text.strip()
-    _check_response_usage(after, 8)
+    _check_response_usage(after, 16)
 
     # The server saw the disconnect and stored the abandoned response as cancelled.
     stored = None

@@ -33,6 +33,14 @@ _LIST_TAGS = {
     "function",
 }
 
+# Pydantic's bound errors, said as OpenAI says them ("integer below minimum value").
+_BOUNDS = {
+    "greater_than_equal": ("below", ">="),
+    "greater_than": ("below", ">"),
+    "less_than_equal": ("above", "<="),
+    "less_than": ("above", "<"),
+}
+
 _TYPE_NAMES = {
     "string_type": "a string",
     "int_type": "an integer",
@@ -83,6 +91,16 @@ def to_invalid_request(exc: ValidationError) -> InvalidRequest:
             f"Invalid value: {_show(tag)}. Supported values are: {expected}.",
             param=param,
             code="invalid_value",
+        )
+    if kind in _BOUNDS:
+        side, relation = _BOUNDS[kind]
+        limit = next(iter(error.get("ctx", {}).values()), None)
+        number = "decimal" if isinstance(limit, float) else "integer"
+        return InvalidRequest(
+            f"Invalid '{param}': {number} {side} {'minimum' if side == 'below' else 'maximum'}"
+            f" value. Expected a value {relation} {limit}, but got {value} instead.",
+            param=param,
+            code=f"{number}_{side}_{'min' if side == 'below' else 'max'}_value",
         )
     message = error["msg"].removeprefix("Value error, ")
     return InvalidRequest(f"Invalid '{param}': {message}.", param=param, code="invalid_value")

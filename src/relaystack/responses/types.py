@@ -269,7 +269,8 @@ class CreateResponseRequest(_Strict):
     metadata: dict[str, str] | None = None
     temperature: float | None = Field(None, ge=0, le=2)
     top_p: float | None = Field(None, ge=0, le=1)
-    max_output_tokens: int | None = Field(None, ge=1)
+    # OpenAI refuses fewer than 16 ("integer below minimum value"); so do we.
+    max_output_tokens: int | None = Field(None, ge=16)
     parallel_tool_calls: bool | None = None
     tools: list[Tool] | None = None
     tool_choice: ToolChoice | None = None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import secrets
 import time
 from collections.abc import Callable
@@ -22,12 +21,6 @@ class IdSource:
 
     def __call__(self, prefix: str) -> str:
         return self.make(prefix)
-
-
-def counting_ids() -> IdSource:
-    """Deterministic ids (``resp_000001``…), for tests and replays."""
-    counter = itertools.count(1)
-    return IdSource(lambda prefix: f"{prefix}_{next(counter):06d}")
 
 
 @dataclass

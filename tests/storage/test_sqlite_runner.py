@@ -77,3 +77,14 @@ async def test_a_failing_read_is_raised_to_its_caller(tmp_path: Path) -> None:
             await runner.read(_count)
     finally:
         await runner.close()
+
+
+async def test_an_in_memory_database_keeps_its_rows_across_reads_and_writes() -> None:
+    # One connection holds an in-memory database: reads must see what writes wrote.
+    runner = SqliteRunner("sqlite:///:memory:")
+    try:
+        await runner.write(_create)
+        await asyncio.gather(*(runner.write(_insert, row_id) for row_id in range(5)))
+        assert await runner.read(_count) == 5
+    finally:
+        await runner.close()

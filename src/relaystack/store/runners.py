@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
 
 T = TypeVar("T")
 Work = Callable[..., T]
@@ -97,9 +98,12 @@ class SqliteRunner:
 
     def __init__(self, url: str, readers: int = 2) -> None:
         database = make_url(url).database
-        if database and database != ":memory:":
+        # An in-memory database lives in one connection: everything then goes through
+        # the writer thread, which owns it.
+        self._in_memory = not database or database == ":memory:"
+        if not self._in_memory:
             Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        self.engine = _sqlite_engine(url, pool_size=readers + 1)
+        self.engine = _sqlite_engine(url, pool_size=readers + 1, in_memory=self._in_memory)
         self._readers = ThreadPoolExecutor(readers, thread_name_prefix="relaystack-sqlite-read")
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer = threading.Thread(
@@ -108,6 +112,8 @@ class SqliteRunner:
         self._writer.start()
 
     async def read(self, work: Work[T], *args: Any) -> T:
+        if self._in_memory:
+            return await self.write(work, *args)
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self._read_now, work, args)
 
@@ -176,14 +182,13 @@ def _settle(outcomes: list[_Outcome]) -> None:
             future.set_result(result)
 
 
-def _sqlite_engine(url: str, pool_size: int) -> Engine:
-    engine = create_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0,
-        # Connections move between our threads, one thread at a time.
-        connect_args={"check_same_thread": False, "timeout": 30},
-    )
+def _sqlite_engine(url: str, pool_size: int, in_memory: bool) -> Engine:
+    # Connections move between our threads, one thread at a time.
+    connect_args = {"check_same_thread": False, "timeout": 30}
+    if in_memory:
+        engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
+    else:
+        engine = create_engine(url, pool_size=pool_size, max_overflow=0, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _tune(dbapi_connection: Any, _record: Any) -> None:

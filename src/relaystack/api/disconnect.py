@@ -12,19 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-T = TypeVar("T")
-
-# No client is left to read it; the status is for access logs (nginx's convention).
-CLIENT_CLOSED = Response(status_code=499)
+from relaystack.api.json import json_response
 
 
-async def unless_disconnected(request: Request, work: Awaitable[T]) -> T | Response:
-    """``work``'s result, or ``CLIENT_CLOSED`` once the client has disconnected."""
+async def json_unless_disconnected(request: Request, work: Awaitable[Any]) -> Response:
+    """``work``'s result as JSON or, if the client disconnects first, ``work`` cancelled
+    and a 499 (nginx's "client closed request", for access logs: nobody reads it)."""
     task = asyncio.ensure_future(work)
     watcher = asyncio.ensure_future(_disconnected(request))
     try:
@@ -36,8 +34,8 @@ async def unless_disconnected(request: Request, work: Awaitable[T]) -> T | Respo
             with contextlib.suppress(asyncio.CancelledError):
                 await task
     if task.cancelled():
-        return CLIENT_CLOSED
-    return task.result()
+        return Response(status_code=499)
+    return json_response(task.result())
 
 
 async def _disconnected(request: Request) -> None:

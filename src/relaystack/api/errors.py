@@ -9,18 +9,14 @@ from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from relaystack import jsonutil
+from relaystack.api.json import json_response
 from relaystack.errors import ApiError, InvalidRequest
 
 log = logging.getLogger(__name__)
 
 
 def error_response(error: ApiError) -> Response:
-    return Response(
-        jsonutil.dumps(error.envelope()),
-        status_code=error.status_code,
-        media_type="application/json",
-    )
+    return json_response(error.envelope(), error.status_code)
 
 
 def install_error_handlers(app: FastAPI) -> None:

@@ -9,10 +9,9 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relaystack import jsonutil
 from relaystack.api.body import json_object
 from relaystack.api.context import bind_request
-from relaystack.api.disconnect import unless_disconnected
+from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.sse import DONE_FRAME, data_frame, sse_response
 from relaystack.errors import ApiError, InvalidRequest
 from relaystack.inference.base import ChunkStream
@@ -47,10 +46,7 @@ async def chat_completions(request: Request) -> Response:
             code="missing_required_parameter",
         )
     if not body.get("stream"):
-        completion = await unless_disconnected(request, model.provider.chat_completion(body))
-        if isinstance(completion, Response):
-            return completion
-        return Response(jsonutil.dumps(completion), media_type="application/json")
+        return await json_unless_disconnected(request, model.provider.chat_completion(body))
     chunks = model.provider.stream_chat_completion(body)
     # Wait for the first chunk so that an upstream refusal is an HTTP error, not a
     # stream that ends early.
@@ -85,7 +81,4 @@ async def embeddings(request: Request) -> Response:
             param="input",
             code="missing_required_parameter",
         )
-    result = await unless_disconnected(request, model.provider.embeddings(body))
-    if isinstance(result, Response):
-        return result
-    return Response(jsonutil.dumps(result), media_type="application/json")
+    return await json_unless_disconnected(request, model.provider.embeddings(body))

@@ -8,9 +8,9 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relaystack import jsonutil
 from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import bind_request
+from relaystack.api.json import json_response
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.conversations.service import ConversationsService
 from relaystack.conversations.types import (
@@ -28,10 +28,6 @@ _INCLUDABLE = get_args(IncludeValue)
 
 def _service(request: Request) -> ConversationsService:
     return request.app.state.conversations
-
-
-def _json(payload: object) -> Response:
-    return Response(jsonutil.dumps(payload), media_type="application/json")
 
 
 def _check_include(request: Request) -> None:
@@ -57,13 +53,13 @@ def _check_include(request: Request) -> None:
 async def create_conversation(request: Request) -> Response:
     owner = bind_request(request)
     body = await typed_body(request, CreateConversationRequest)
-    return _json(await _service(request).create(body, owner))
+    return json_response(await _service(request).create(body, owner))
 
 
 @router.get("/v1/conversations/{conversation_id}", summary="Retrieve a conversation")
 async def get_conversation(request: Request, conversation_id: str) -> Response:
     owner = bind_request(request)
-    return _json(await _service(request).get(conversation_id, owner))
+    return json_response(await _service(request).get(conversation_id, owner))
 
 
 @router.post(
@@ -74,13 +70,13 @@ async def get_conversation(request: Request, conversation_id: str) -> Response:
 async def update_conversation(request: Request, conversation_id: str) -> Response:
     owner = bind_request(request)
     body = await typed_body(request, UpdateConversationRequest)
-    return _json(await _service(request).update(conversation_id, body, owner))
+    return json_response(await _service(request).update(conversation_id, body, owner))
 
 
 @router.delete("/v1/conversations/{conversation_id}", summary="Delete a conversation")
 async def delete_conversation(request: Request, conversation_id: str) -> Response:
     owner = bind_request(request)
-    return _json(await _service(request).delete(conversation_id, owner))
+    return json_response(await _service(request).delete(conversation_id, owner))
 
 
 @router.post(
@@ -93,7 +89,7 @@ async def add_items(request: Request, conversation_id: str) -> Response:
     _check_include(request)
     body = await typed_body(request, AddItemsRequest)
     items = await _service(request).add_items(conversation_id, body, owner)
-    return _json(list_page(items, has_more=False))
+    return json_response(list_page(items, has_more=False))
 
 
 @router.get("/v1/conversations/{conversation_id}/items", summary="List items")
@@ -107,17 +103,17 @@ async def list_items(request: Request, conversation_id: str) -> Response:
         limit=limit_param(request),
         order=order_param(request),
     )
-    return _json(list_page(page.data, page.has_more))
+    return json_response(list_page(page.data, page.has_more))
 
 
 @router.get("/v1/conversations/{conversation_id}/items/{item_id}", summary="Retrieve an item")
 async def get_item(request: Request, conversation_id: str, item_id: str) -> Response:
     owner = bind_request(request)
     _check_include(request)
-    return _json(await _service(request).get_item(conversation_id, item_id, owner))
+    return json_response(await _service(request).get_item(conversation_id, item_id, owner))
 
 
 @router.delete("/v1/conversations/{conversation_id}/items/{item_id}", summary="Delete an item")
 async def delete_item(request: Request, conversation_id: str, item_id: str) -> Response:
     owner = bind_request(request)
-    return _json(await _service(request).delete_item(conversation_id, item_id, owner))
+    return json_response(await _service(request).delete_item(conversation_id, item_id, owner))

@@ -8,10 +8,10 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relaystack import jsonutil
 from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import bind_request
-from relaystack.api.disconnect import unless_disconnected
+from relaystack.api.disconnect import json_unless_disconnected
+from relaystack.api.json import json_response
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.api.sse import event_frame, sse_response
 from relaystack.responses.service import ResponsesService, Turn
@@ -22,10 +22,6 @@ router = APIRouter()
 
 def _service(request: Request) -> ResponsesService:
     return request.app.state.responses
-
-
-def _json(payload: object) -> Response:
-    return Response(jsonutil.dumps(payload), media_type="application/json")
 
 
 @router.post(
@@ -41,10 +37,9 @@ async def create_response(request: Request) -> Response:
     if body.stream:
         return sse_response(_frames(service, turn), on_close=turn.close)
     try:
-        created = await unless_disconnected(request, service.create(turn))
+        return await json_unless_disconnected(request, service.create(turn))
     finally:
         await turn.close()
-    return created if isinstance(created, Response) else _json(created)
 
 
 async def _frames(service: ResponsesService, turn: Turn) -> AsyncIterator[bytes]:
@@ -62,19 +57,19 @@ async def list_responses(request: Request) -> Response:
         order=order_param(request),
         model=request.query_params.get("model"),
     )
-    return _json(list_page(page.data, page.has_more))
+    return json_response(list_page(page.data, page.has_more))
 
 
 @router.get("/v1/responses/{response_id}", summary="Retrieve a response")
 async def get_response(request: Request, response_id: str) -> Response:
     owner = bind_request(request)
-    return _json(await _service(request).get(response_id, owner))
+    return json_response(await _service(request).get(response_id, owner))
 
 
 @router.delete("/v1/responses/{response_id}", summary="Delete a response")
 async def delete_response(request: Request, response_id: str) -> Response:
     owner = bind_request(request)
-    return _json(await _service(request).delete(response_id, owner))
+    return json_response(await _service(request).delete(response_id, owner))
 
 
 @router.get("/v1/responses/{response_id}/input_items", summary="List a response's input items")
@@ -88,4 +83,4 @@ async def list_input_items(request: Request, response_id: str) -> Response:
         limit=limit_param(request),
         order=order_param(request),
     )
-    return _json(list_page(page.data, page.has_more))
+    return json_response(list_page(page.data, page.has_more))

@@ -41,10 +41,8 @@ class Turn:
     request: CreateResponseRequest
     owner: str
     chunks: ChunkStream  # the upstream call, started (and closed) with the turn
-    upstream_body: dict[str, Any]
     input_items: list[Item]
     response: dict[str, Any]
-    store: bool
     # What previous_response_id brought in (not a conversation's items): with this
     # turn's input and output it is what a response chained to this one will see.
     chain: Chain = field(default_factory=lambda: Chain(response_ids=[], items=[]))
@@ -105,13 +103,12 @@ class ResponsesService:
         return Turn(
             request=request,
             owner=owner,
-            # Last: a provider that refuses at once (the local model's queue is full)
-            # refuses here, while the client can still get a plain 503.
+            # Opened once nothing else can fail (so it is never left open), and before
+            # anything is answered: a provider that refuses at once (the local model's
+            # full queue) refuses here, and the client gets a plain 503.
             chunks=model.provider.stream_chat_completion(upstream_body),
-            upstream_body=upstream_body,
             input_items=input_items,
             response=response,
-            store=response["store"],
             chain=chain,
         )
 
@@ -189,7 +186,7 @@ class ResponsesService:
         with store_errors(
             conversation_id or "", conversation_param="conversation", items_param="input"
         ):
-            if turn.store:
+            if turn.response["store"]:
                 await self.store.save_response(
                     turn.response, turn.input_items, turn.owner, conversation_id=conversation_id
                 )

@@ -9,6 +9,7 @@ from typing import Any
 import openai
 import pytest
 
+from tests.support.bodies import nulls_in
 from tests.support.mock_upstream import MockUpstream, Reply
 
 MODEL = "openai/gpt-4o"
@@ -41,16 +42,6 @@ CHAT_WEATHER = {
     },
 }
 CHAT_TIME = {"type": "function", "function": {"name": "get_time", "parameters": TIME["parameters"]}}
-
-
-def nulls_in(value: Any, path: str = "") -> list[str]:
-    if value is None:
-        return [path or "<root>"]
-    if isinstance(value, dict):
-        return [p for key, item in value.items() for p in nulls_in(item, f"{path}.{key}")]
-    if isinstance(value, list):
-        return [p for index, item in enumerate(value) for p in nulls_in(item, f"{path}[{index}]")]
-    return []
 
 
 def last_body(upstream: MockUpstream) -> dict[str, Any]:
@@ -672,6 +663,7 @@ def test_assistant_refusal_in_input_reaches_upstream(
     assert [m["role"] for m in messages] == ["user", "assistant", "user"]
     assistant = messages[1]
     assert assistant.get("refusal") == "I won't." or assistant.get("content") == "I won't."
+    assert nulls_in(last_body(upstream)) == []
 
 
 def test_reasoning_items_in_input_are_accepted(

@@ -24,26 +24,6 @@ MODEL = "openai/gpt-4o"
 # ----- helpers -------------------------------------------------------------------
 
 
-def check_stream_contract(events: list[dict[str, Any]]) -> None:
-    """Spec-valid events, numbered without gaps, bracketed by created/in_progress and a
-    terminal event."""
-    assert events, "the stream sent no events"
-    assert [event["sequence_number"] for event in events] == list(range(len(events)))
-    for event in events:
-        spec.assert_valid_event(event)
-    assert events[0]["type"] == "response.created"
-    assert events[0]["response"]["status"] == "in_progress"
-    assert events[1]["type"] == "response.in_progress"
-    assert events[1]["response"]["status"] == "in_progress"
-    terminal = {"response.completed", "response.failed", "response.incomplete"}
-    assert events[-1]["type"] in terminal
-    assert not [e for e in events[:-1] if e["type"] in terminal], "a terminal event came early"
-    response_id = events[0]["response"]["id"]
-    for event in events:
-        if "response" in event:
-            assert event["response"]["id"] == response_id
-
-
 def types_of(events: list[dict[str, Any]]) -> list[str]:
     return [event["type"] for event in events]
 
@@ -117,7 +97,7 @@ def test_reasoning_events_are_checked_against_the_renamed_spec_schemas() -> None
 def test_text_stream_is_canonical_and_spec_valid(server: str, upstream: MockUpstream) -> None:
     upstream.queue(Reply(content=["Hello", ",", " world"]))
     events = stream_events(server, {"model": MODEL, "input": "Say hello"})
-    check_stream_contract(events)
+    spec.check_stream_contract(events)
 
     assert types_of(events) == [
         "response.created",
@@ -201,7 +181,7 @@ def test_function_call_stream_is_canonical_and_spec_valid(
     events = stream_events(
         server, {"model": MODEL, "input": "Weather in Paris?", "tools": [WEATHER_TOOL]}
     )
-    check_stream_contract(events)
+    spec.check_stream_contract(events)
 
     assert collapse_deltas(types_of(events)) == [
         "response.created",
@@ -270,7 +250,7 @@ def test_broken_stream_ends_with_a_spec_valid_response_failed(
     # Chunk 0 opens the assistant message, chunk 1 is "Half"; then the connection drops.
     upstream.queue(Reply(content=["Half", " of", " it"], break_after=2))
     events = stream_events(server, {"model": MODEL, "input": "Break please"})
-    check_stream_contract(events)
+    spec.check_stream_contract(events)
 
     assert events[-1]["type"] == "response.failed"
     assert "response.completed" not in types_of(events)
@@ -292,7 +272,7 @@ def test_stream_failing_before_any_output_is_spec_valid(
 ) -> None:
     upstream.queue(Reply(content=["never"], break_after=0))
     events = stream_events(server, {"model": MODEL, "input": "Fail at once"})
-    check_stream_contract(events)
+    spec.check_stream_contract(events)
     assert types_of(events) == ["response.created", "response.in_progress", "response.failed"]
     stored = check_stored_matches(server, events[-1]["response"])
     assert stored["status"] == "failed"
@@ -307,7 +287,7 @@ def test_reasoning_then_text_stream_is_canonical_and_spec_valid(
 ) -> None:
     upstream.queue(Reply(reasoning=["Six", " times", " seven."], content=["42"]))
     events = stream_events(server, {"model": MODEL, "input": "What is 6*7?"})
-    check_stream_contract(events)
+    spec.check_stream_contract(events)
 
     assert collapse_deltas(types_of(events)) == [
         "response.created",
@@ -360,7 +340,7 @@ def test_length_limited_stream_ends_incomplete_and_spec_valid(
     events = stream_events(
         server, {"model": MODEL, "input": "Tell a long story", "max_output_tokens": 16}
     )
-    check_stream_contract(events)
+    spec.check_stream_contract(events)
 
     assert events[-1]["type"] == "response.incomplete"
     final = events[-1]["response"]
@@ -461,7 +441,7 @@ def test_retrieved_listed_and_input_items_are_spec_valid(
 def test_refusal_stream_is_spec_valid(server: str, upstream: MockUpstream) -> None:
     upstream.queue(Reply(refusal=["I can't", " do that."]))
     events = stream_events(server, {"model": MODEL, "input": "Do something bad"})
-    check_stream_contract(events)
+    spec.check_stream_contract(events)
     assert collapse_deltas(types_of(events)) == [
         "response.created",
         "response.in_progress",
@@ -489,7 +469,7 @@ def test_text_then_two_tool_calls_stream_is_spec_valid(server: str, upstream: Mo
         )
     )
     events = stream_events(server, {"model": MODEL, "input": "Two cities", "tools": [WEATHER_TOOL]})
-    check_stream_contract(events)
+    spec.check_stream_contract(events)
     added = [e for e in events if e["type"] == "response.output_item.added"]
     done = [e for e in events if e["type"] == "response.output_item.done"]
     assert [(e["output_index"], e["item"]["type"]) for e in added] == [
@@ -514,7 +494,7 @@ def test_upstream_refusing_a_stream_ends_in_a_spec_valid_failure(
         Reply(status=400, error_body={"error": {"message": "context too long", "code": "ctx"}})
     )
     events = stream_events(server, {"model": MODEL, "input": "Too long"})
-    check_stream_contract(events)
+    spec.check_stream_contract(events)
     assert events[-1]["type"] == "response.failed"
     error = events[-1]["response"]["error"]
     assert "context too long" in error["message"]

@@ -54,6 +54,12 @@ class NotFound(ApiError):
         super().__init__(message, param=param, code=code)
 
 
+def not_found(what: str, identifier: str, param: str) -> NotFound:
+    """``"Conversation with id 'x' not found."``: the same words whether it never
+    existed or belongs to another owner."""
+    return NotFound(f"{what} with id '{identifier}' not found.", param=param)
+
+
 class Unauthorized(ApiError):
     status_code = 401
 

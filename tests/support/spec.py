@@ -85,3 +85,23 @@ def assert_valid_event(event: dict[str, Any]) -> None:
     spec_type = RENAMED_EVENTS.get(event_type, event_type)
     assert spec_type in event_schemas(), f"the spec defines no stream event {event_type!r}"
     assert_valid(event_schemas()[spec_type], {**event, "type": spec_type})
+
+
+def check_stream_contract(events: list[dict[str, Any]]) -> None:
+    """Spec-valid events, numbered without gaps, bracketed by created/in_progress and a
+    terminal event."""
+    assert events, "the stream sent no events"
+    assert [event["sequence_number"] for event in events] == list(range(len(events)))
+    for event in events:
+        assert_valid_event(event)
+    assert events[0]["type"] == "response.created"
+    assert events[0]["response"]["status"] == "in_progress"
+    assert events[1]["type"] == "response.in_progress"
+    assert events[1]["response"]["status"] == "in_progress"
+    terminal = {"response.completed", "response.failed", "response.incomplete"}
+    assert events[-1]["type"] in terminal
+    assert not [e for e in events[:-1] if e["type"] in terminal], "a terminal event came early"
+    response_id = events[0]["response"]["id"]
+    for event in events:
+        if "response" in event:
+            assert event["response"]["id"] == response_id

@@ -6,32 +6,22 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from relaystack.catalog import CHOICE_MODELS, UNION_TAGS
 from relaystack.errors import InvalidRequest
+from relaystack.items import parts, reasoning
+from relaystack.responses.request import TEXT_FORMAT_TYPES
 
 # Union branch labels pydantic puts into error locations; they are not parameter names.
 _TYPE_LABELS = {"str", "int", "float", "bool", "dict", "list", "none", "function-after"}
 # Tags of discriminated unions that do not sit right after a list index.
 _TAG_AFTER = {
-    "tool_choice": {"function", "allowed_tools"},
-    "format": {"text", "json_object", "json_schema"},
+    "tool_choice": {*(tag for tag, _ in CHOICE_MODELS), "allowed_tools"},
+    "format": set(TEXT_FORMAT_TYPES),
 }
 
-# Types of list elements that are tagged unions (input items, content parts, tools).
-_LIST_TAGS = {
-    "message",
-    "function_call",
-    "function_call_output",
-    "reasoning",
-    "item_reference",
-    "input_text",
-    "input_image",
-    "input_file",
-    "output_text",
-    "refusal",
-    "summary_text",
-    "reasoning_text",
-    "function",
-}
+# Types of list elements that are tagged unions (input items, content parts, tools):
+# every kind in the catalog, and the parts of messages and reasoning.
+_LIST_TAGS = {*UNION_TAGS, *parts.CONTENT_PART_TYPES, *reasoning.PART_TYPES}
 
 # Pydantic's bound errors, said as OpenAI says them ("integer below minimum value").
 _BOUNDS = {

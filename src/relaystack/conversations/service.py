@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from relaystack.catalog import ITEM_KINDS
 from relaystack.conversations.errors import (
-    check_unique,
     conversation_not_found,
     item_not_found,
     store_errors,
@@ -20,9 +20,10 @@ from relaystack.conversations.types import (
     UpdateConversationRequest,
 )
 from relaystack.ids import Clock, IdSource
-from relaystack.responses.items import Item, normalize_items
-from relaystack.responses.references import resolve_references
-from relaystack.responses.types import InputItem
+from relaystack.items.convert import normalize_items
+from relaystack.items.kind import Item
+from relaystack.items.reference import resolve_references
+from relaystack.items.unique import check_unique
 from relaystack.store.base import Order, Page, Store
 
 
@@ -44,8 +45,9 @@ class ConversationsService:
         await self.store.create_conversation(conversation, items, owner)
         return conversation
 
-    async def _items(self, raw: Sequence[InputItem], owner: str) -> list[Item]:
-        return await resolve_references(normalize_items(raw, self.ids), self.store, owner, "items")
+    async def _items(self, raw: Sequence[Any], owner: str) -> list[Item]:
+        items = normalize_items(raw, ITEM_KINDS, self.ids)
+        return await resolve_references(items, self.store, owner, "items")
 
     async def get(self, conversation_id: str, owner: str) -> dict[str, Any]:
         conversation = await self.store.get_conversation(conversation_id, owner)
@@ -100,11 +102,3 @@ class ConversationsService:
             raise item_not_found(item_id)
         # OpenAI answers with the conversation the item was removed from.
         return await self.get(conversation_id, owner)
-
-
-async def turn_context(store: Store, conversation_id: str, owner: str) -> list[Item]:
-    """What a response created with ``conversation`` sees before its own input."""
-    items = await store.conversation_items(conversation_id, owner)
-    if items is None:
-        raise conversation_not_found(conversation_id, param="conversation")
-    return items

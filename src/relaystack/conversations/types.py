@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import Any
 
-from relaystack.responses.types import InputItem, check_metadata
+from pydantic import Field, field_validator
+
+from relaystack.catalog import InputItem
+from relaystack.strict import StrictModel, check_metadata
 
 # OpenAI's documented limit for one create or append call.
 MAX_ITEMS_PER_CALL = 20
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-def _check_count(items: list[InputItem] | None) -> list[InputItem] | None:
+def _check_count(items: list[Any] | None) -> list[Any] | None:
     if items is not None and len(items) > MAX_ITEMS_PER_CALL:
         raise ValueError(
             f"you may add up to {MAX_ITEMS_PER_CALL} items at a time, but got {len(items)}"
@@ -22,7 +21,7 @@ def _check_count(items: list[InputItem] | None) -> list[InputItem] | None:
     return items
 
 
-class CreateConversationRequest(_Strict):
+class CreateConversationRequest(StrictModel):
     items: list[InputItem] | None = None
     metadata: dict[str, str] | None = None
 
@@ -30,14 +29,14 @@ class CreateConversationRequest(_Strict):
     _metadata = field_validator("metadata")(check_metadata)
 
 
-class UpdateConversationRequest(_Strict):
+class UpdateConversationRequest(StrictModel):
     # Required, as in OpenAI's API; null clears it.
     metadata: dict[str, str] | None
 
     _metadata = field_validator("metadata")(check_metadata)
 
 
-class AddItemsRequest(_Strict):
+class AddItemsRequest(StrictModel):
     items: list[InputItem] = Field(min_length=1)
 
     _items = field_validator("items")(_check_count)

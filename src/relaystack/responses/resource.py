@@ -6,9 +6,56 @@ documented default, so strict clients and the Open Responses schemas both accept
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal, TypedDict
 
-from relaystack.responses.types import CreateResponseRequest
+from relaystack.items.kind import Item
+from relaystack.responses.request import CreateResponseRequest
+
+ResponseStatus = Literal["queued", "in_progress", "completed", "incomplete", "failed", "cancelled"]
+
+
+class Usage(TypedDict):
+    input_tokens: int
+    input_tokens_details: dict[str, int]
+    output_tokens: int
+    output_tokens_details: dict[str, int]
+    total_tokens: int
+
+
+class ResponseObject(TypedDict):
+    id: str
+    object: Literal["response"]
+    created_at: int
+    completed_at: int | None
+    status: ResponseStatus
+    background: bool
+    error: dict[str, Any] | None
+    incomplete_details: dict[str, Any] | None
+    instructions: str | None
+    max_output_tokens: int | None
+    max_tool_calls: int | None
+    model: str
+    output: list[Item]
+    parallel_tool_calls: bool
+    previous_response_id: str | None
+    conversation: dict[str, str] | None
+    reasoning: dict[str, Any]
+    service_tier: str
+    store: bool
+    temperature: float
+    text: dict[str, Any]
+    tool_choice: Any
+    tools: list[dict[str, Any]]
+    top_logprobs: int
+    top_p: float
+    presence_penalty: float
+    frequency_penalty: float
+    truncation: Literal["auto", "disabled"]
+    usage: Usage | None
+    user: str | None
+    safety_identifier: str | None
+    prompt_cache_key: str | None
+    metadata: dict[str, str]
 
 
 def new_response(
@@ -16,7 +63,7 @@ def new_response(
     response_id: str,
     created_at: int,
     sampling_defaults: dict[str, float] | None = None,
-) -> dict[str, Any]:
+) -> ResponseObject:
     defaults = {"temperature": 1.0, "top_p": 1.0, **(sampling_defaults or {})}
     return {
         "id": response_id,
@@ -48,7 +95,7 @@ def new_response(
         "text": _text(request),
         "tool_choice": _tool_choice(request),
         "tools": [tool.model_dump() for tool in request.tools or []],
-        "top_logprobs": 0,
+        "top_logprobs": request.top_logprobs or 0,
         "top_p": defaults["top_p"] if request.top_p is None else request.top_p,
         "presence_penalty": 0.0,
         "frequency_penalty": 0.0,
@@ -90,7 +137,7 @@ def _tool_choice(request: CreateResponseRequest) -> Any:
     return choice.model_dump()
 
 
-def usage_from_chat(usage: dict[str, Any]) -> dict[str, Any]:
+def usage_from_chat(usage: dict[str, Any]) -> Usage:
     prompt_details = usage.get("prompt_tokens_details") or {}
     completion_details = usage.get("completion_tokens_details") or {}
     input_tokens = usage.get("prompt_tokens") or 0

@@ -14,22 +14,25 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from relaystack.conversations.errors import check_unique, store_errors
-from relaystack.conversations.service import turn_context
-from relaystack.errors import ApiError, InvalidRequest, NotFound
+from relaystack.catalog import ITEM_KINDS, TOOL_KINDS, offered_names
+from relaystack.errors import ApiError, InvalidRequest, NotFound, not_found
 from relaystack.ids import Clock, IdSource
 from relaystack.inference.base import ChunkStream, UpstreamError
 from relaystack.inference.registry import ModelRegistry
+from relaystack.items.convert import normalize_items, to_chat_messages
+from relaystack.items.events import Event
+from relaystack.items.kind import Item
+from relaystack.items.message import user_text
+from relaystack.items.reference import resolve_references
+from relaystack.items.unique import check_unique
 from relaystack.responses.chain_cache import ChainCache
-from relaystack.responses.events import Event
-from relaystack.responses.items import Item, normalize_input
-from relaystack.responses.messages import to_chat_messages
-from relaystack.responses.references import resolve_references
-from relaystack.responses.resource import new_response
+from relaystack.responses.conversation import conversation_context, joining
+from relaystack.responses.request import CreateResponseRequest
+from relaystack.responses.resource import ResponseObject, new_response
 from relaystack.responses.stream import TurnStream
-from relaystack.responses.types import AllowedTools, CreateResponseRequest, NamedFunction
-from relaystack.responses.upstream_request import build_chat_body
+from relaystack.responses.upstream_request import build_chat_body, chosen_names
 from relaystack.store.base import Chain, Order, Page, Store
+from relaystack.tools.kind import ToolKind
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ class Turn:
     owner: str
     chunks: ChunkStream  # the upstream call, started (and closed) with the turn
     input_items: list[Item]
-    response: dict[str, Any]
+    response: ResponseObject
     # What previous_response_id brought in (not a conversation's items): with this
     # turn's input and output it is what a response chained to this one will see.
     chain: Chain = field(default_factory=lambda: Chain(response_ids=[], items=[]))
@@ -89,13 +92,11 @@ class ResponsesService:
             chain = await self._chain(request.previous_response_id, owner)
             context = chain.items
         if conversation_id is not None:
-            context = await turn_context(self.store, conversation_id, owner)
-        input_items = await resolve_references(
-            normalize_input(request, self.ids), self.store, owner
-        )
+            context = await conversation_context(self.store, conversation_id, owner)
+        input_items = await resolve_references(_input_items(request, self.ids), self.store, owner)
         if conversation_id is not None:
             check_unique(input_items, context, param="input")
-        messages = to_chat_messages([*context, *input_items], request.instructions)
+        messages = to_chat_messages([*context, *input_items], request.instructions, ITEM_KINDS)
         response = new_response(
             request, self.ids("resp"), self.clock.seconds(), model.info.sampling_defaults
         )
@@ -123,14 +124,11 @@ class ResponsesService:
         chain = await self.store.chain(previous_id, owner)
         if chain is None:
             self._chains.discard(owner, previous_id)
-            raise NotFound(
-                f"Previous response with id '{previous_id}' not found.",
-                param="previous_response_id",
-            )
+            raise not_found("Previous response", previous_id, "previous_response_id")
         return chain
 
     async def events(self, turn: Turn) -> AsyncIterator[Event]:
-        machine = TurnStream(turn.response, self.ids, self.clock)
+        machine = TurnStream(turn.response, self.ids, self.clock, _tools_by_name(turn.request))
         for event in machine.start():
             yield event
         try:
@@ -175,7 +173,7 @@ class ResponsesService:
         for event in final:
             yield event
 
-    async def create(self, turn: Turn) -> dict[str, Any]:
+    async def create(self, turn: Turn) -> ResponseObject:
         async for event in self.events(turn):
             if event["type"] == "response.failed" and turn.failure is not None:
                 raise turn.failure
@@ -183,12 +181,13 @@ class ResponsesService:
 
     async def _save(self, turn: Turn) -> None:
         conversation_id = _appends_to(turn)
-        with store_errors(
-            conversation_id or "", conversation_param="conversation", items_param="input"
-        ):
+        with joining(conversation_id):
             if turn.response["store"]:
                 await self.store.save_response(
-                    turn.response, turn.input_items, turn.owner, conversation_id=conversation_id
+                    dict(turn.response),
+                    turn.input_items,
+                    turn.owner,
+                    conversation_id=conversation_id,
                 )
                 self._chains.put(
                     turn.owner,
@@ -251,15 +250,26 @@ class ResponsesService:
             await asyncio.gather(*self._pending_saves, return_exceptions=True)
 
 
+def _input_items(request: CreateResponseRequest, ids: IdSource) -> list[Item]:
+    if request.input is None:
+        return []
+    if isinstance(request.input, str):
+        return [dict(user_text(request.input, ids))]
+    return normalize_items(request.input, ITEM_KINDS, ids)
+
+
+def _tools_by_name(request: CreateResponseRequest) -> dict[str, ToolKind]:
+    return {
+        name: TOOL_KINDS[tool.type]
+        for tool in request.tools or []
+        for name in TOOL_KINDS[tool.type].chat_names(tool)
+    }
+
+
 def _check_tool_choice(request: CreateResponseRequest) -> None:
-    names = {tool.name for tool in request.tools or []}
+    names = set(offered_names(request.tools or []))
     choice = request.tool_choice
-    wanted: list[str] = []
-    if isinstance(choice, NamedFunction):
-        wanted = [choice.name]
-    elif isinstance(choice, AllowedTools):
-        wanted = [tool.name for tool in choice.tools]
-    for name in wanted:
+    for name in chosen_names(choice):
         if name not in names:
             raise InvalidRequest(
                 f"Tool choice '{name}' not found in 'tools' parameter.",
@@ -298,4 +308,4 @@ def _appends_to(turn: Turn) -> str | None:
 
 
 def _response_not_found(response_id: str) -> NotFound:
-    return NotFound(f"Response with id '{response_id}' not found.", param="response_id")
+    return not_found("Response", response_id, "response_id")

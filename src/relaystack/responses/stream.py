@@ -3,37 +3,75 @@
 One output item is open at a time, in the order the model produces them (reasoning,
 then text, then tool calls, usually), so every item gets the canonical
 added / delta... / done bracket. The same machine serves streaming and
-non-streaming requests: the latter simply keep the final snapshot.
+non-streaming requests: the latter simply keep the final snapshot. A tool call is
+opened and closed by the tool that offered the called name (``ToolKind``).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal
 
 from relaystack.errors import ApiError
 from relaystack.ids import Clock, IdSource
-from relaystack.responses.events import Event, EventSequence
-from relaystack.responses.resource import usage_from_chat
+from relaystack.items.events import Event, EventSequence, replace_terminal
+from relaystack.items.kind import Item
+from relaystack.items.message import new_message
+from relaystack.items.parts import output_text, refusal
+from relaystack.items.reasoning import new_reasoning
+from relaystack.items.status import ItemStatus
+from relaystack.responses.resource import ResponseObject, usage_from_chat
+from relaystack.tools.function import FUNCTION
+from relaystack.tools.kind import ToolKind
+
+PartKind = Literal["output_text", "refusal", "reasoning_text"]
 
 _INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
+
+_DELTA_EVENT: dict[PartKind, Any] = {
+    "output_text": "response.output_text.delta",
+    "refusal": "response.refusal.delta",
+    "reasoning_text": "response.reasoning_text.delta",
+}
+_DONE_EVENT: dict[PartKind, Any] = {
+    "output_text": "response.output_text.done",
+    "refusal": "response.refusal.done",
+    "reasoning_text": "response.reasoning_text.done",
+}
 
 
 class _OpenItem:
     """An output item being streamed, with the part it is filling (if any)."""
 
-    def __init__(self, item: dict[str, Any], output_index: int, key: Any = None) -> None:
+    def __init__(
+        self,
+        item: Item,
+        output_index: int,
+        call_index: int | None = None,
+        tool: ToolKind | None = None,
+    ) -> None:
         self.item = item
         self.output_index = output_index
-        self.key = key  # the tool-call index for function calls
-        self.part_kind: str | None = None  # "output_text", "refusal" or "reasoning_text"
+        self.call_index = call_index  # the chat tool-call index, for calls
+        self.tool = tool  # the tool whose call this is
+        self.part_kind: PartKind | None = None
         self.text: list[str] = []
 
 
 class TurnStream:
-    def __init__(self, response: dict[str, Any], ids: IdSource, clock: Clock) -> None:
+    def __init__(
+        self,
+        response: ResponseObject,
+        ids: IdSource,
+        clock: Clock,
+        tools_by_name: Mapping[str, ToolKind] | None = None,
+    ) -> None:
         self.response = response
         self._ids = ids
         self._clock = clock
+        # Which tool offered each chat function name; a name the model made up is
+        # answered as a function call, which the client can refuse.
+        self._tools_by_name = tools_by_name or {}
         self._seq = EventSequence()
         self._open: _OpenItem | None = None
         self._finish_reason: str | None = None
@@ -42,8 +80,8 @@ class TurnStream:
 
     def start(self) -> list[Event]:
         return [
-            self._seq.response_event("response.created", self.response),
-            self._seq.response_event("response.in_progress", self.response),
+            self._seq.response("response.created", self.response),
+            self._seq.response("response.in_progress", self.response),
         ]
 
     def feed(self, chunk: dict[str, Any]) -> list[Event]:
@@ -75,23 +113,21 @@ class TurnStream:
 
     def finish(self) -> list[Event]:
         reason = _INCOMPLETE_REASONS.get(self._finish_reason or "")
-        item_status = "incomplete" if reason else "completed"
-        events = self._close(item_status)
+        events = self._close("incomplete" if reason else "completed")
         self.response["completed_at"] = self._clock.seconds()
         if reason:
             self.response["status"] = "incomplete"
             self.response["incomplete_details"] = {"reason": reason}
-            events.append(self._seq.response_event("response.incomplete", self.response))
+            events.append(self._seq.response("response.incomplete", self.response))
         else:
             self.response["status"] = "completed"
-            events.append(self._seq.response_event("response.completed", self.response))
+            events.append(self._seq.response("response.completed", self.response))
         return events
 
     def fail(self, error: ApiError) -> list[Event]:
         events = self._close("incomplete")
-        self.response["status"] = "failed"
-        self.response["error"] = {"code": error.code or "server_error", "message": error.message}
-        events.append(self._seq.response_event("response.failed", self.response))
+        self._set_failed(error)
+        events.append(self._seq.response("response.failed", self.response))
         return events
 
     def cancel(self) -> None:
@@ -102,106 +138,92 @@ class TurnStream:
     def refail(self, events: list[Event], error: ApiError) -> list[Event]:
         """Turn an unsent ending (``events`` from ``finish``) into a failure: the item
         events stand, the terminal event becomes ``response.failed`` with its number."""
-        terminal = events[-1]
-        self.response["status"] = "failed"
         self.response["completed_at"] = None
         self.response["incomplete_details"] = None
+        self._set_failed(error)
+        return replace_terminal(events, "response.failed", self.response)
+
+    def _set_failed(self, error: ApiError) -> None:
+        self.response["status"] = "failed"
         self.response["error"] = {"code": error.code or "server_error", "message": error.message}
-        snapshot = dict(self.response, output=list(self.response["output"]))
-        failed = {
-            "type": "response.failed",
-            "sequence_number": terminal["sequence_number"],
-            "response": snapshot,
-        }
-        return [*events[:-1], failed]
 
     # ----- items -----------------------------------------------------------------
 
-    def _text_delta(self, events: list[Event], item_type: str, part_kind: str, text: str) -> None:
+    def _text_delta(
+        self,
+        events: list[Event],
+        item_type: Literal["message", "reasoning"],
+        part_kind: PartKind,
+        text: str,
+    ) -> None:
         current = self._open
         if current is None or current.item["type"] != item_type:
             self._close_into(events, "completed")
-            current = self._open_item(events, self._new_item(item_type))
+            item: Item = dict(
+                new_reasoning(self._ids)
+                if item_type == "reasoning"
+                else new_message("assistant", [], self._ids, status="in_progress")
+            )
+            current = self._open_item(events, item)
         if current.part_kind != part_kind:
             self._close_part(events, current)
             self._open_part(events, current, part_kind)
         current.text.append(text)
         events.append(
-            self._seq.event(
+            self._seq.text_delta(
                 _DELTA_EVENT[part_kind],
                 item_id=current.item["id"],
                 output_index=current.output_index,
                 content_index=len(current.item["content"]) - 1,
                 delta=text,
-                **({"logprobs": []} if part_kind == "output_text" else {}),
             )
         )
 
     def _tool_call_delta(self, events: list[Event], call: dict[str, Any]) -> None:
-        key = call.get("index", 0)
+        call_index = call.get("index", 0)
         function = call.get("function") or {}
         current = self._open
-        if current is None or current.item["type"] != "function_call" or current.key != key:
+        if current is None or current.tool is None or current.call_index != call_index:
             self._close_into(events, "completed")
-            item = {
-                "id": self._ids("fc"),
-                "type": "function_call",
-                "status": "in_progress",
-                "call_id": call.get("id") or self._ids("call"),
-                "name": function.get("name") or "",
-                "arguments": "",
-            }
-            current = self._open_item(events, item, key)
+            name = function.get("name") or ""
+            tool = self._tools_by_name.get(name, FUNCTION)
+            item = tool.open_call(call.get("id") or self._ids("call"), name, self._ids)
+            current = self._open_item(events, item, call_index, tool)
         elif function.get("name") and not current.item["name"]:
             current.item["name"] = function["name"]
         arguments = function.get("arguments")
         if arguments:
+            assert current.tool is not None
             current.text.append(arguments)
             events.append(
-                self._seq.event(
-                    "response.function_call_arguments.delta",
-                    item_id=current.item["id"],
-                    output_index=current.output_index,
-                    delta=arguments,
+                current.tool.arguments_delta(
+                    self._seq, current.item, current.output_index, arguments
                 )
             )
 
-    def _new_item(self, item_type: str) -> dict[str, Any]:
-        if item_type == "reasoning":
-            return {
-                "id": self._ids("rs"),
-                "type": "reasoning",
-                "status": "in_progress",
-                "summary": [],
-                "content": [],
-            }
-        return {
-            "id": self._ids("msg"),
-            "type": "message",
-            "status": "in_progress",
-            "role": "assistant",
-            "content": [],
-        }
-
-    def _open_item(self, events: list[Event], item: dict[str, Any], key: Any = None) -> _OpenItem:
-        opened = _OpenItem(item, len(self.response["output"]), key)
+    def _open_item(
+        self,
+        events: list[Event],
+        item: Item,
+        call_index: int | None = None,
+        tool: ToolKind | None = None,
+    ) -> _OpenItem:
+        opened = _OpenItem(item, len(self.response["output"]), call_index, tool)
         self.response["output"].append(item)
         self._open = opened
         events.append(
-            self._seq.event(
-                "response.output_item.added",
-                output_index=opened.output_index,
-                item=_copy_item(item),
+            self._seq.output_item(
+                "response.output_item.added", output_index=opened.output_index, item=item
             )
         )
         return opened
 
-    def _open_part(self, events: list[Event], current: _OpenItem, part_kind: str) -> None:
+    def _open_part(self, events: list[Event], current: _OpenItem, part_kind: PartKind) -> None:
         current.part_kind = part_kind
         current.text = []
         current.item["content"].append(_part(part_kind, ""))
         events.append(
-            self._seq.event(
+            self._seq.content_part(
                 "response.content_part.added",
                 item_id=current.item["id"],
                 output_index=current.output_index,
@@ -215,86 +237,50 @@ class TurnStream:
             return
         text = "".join(current.text)
         index = len(current.item["content"]) - 1
-        part = _part(current.part_kind, text)
-        current.item["content"][index] = part
-        done_field = "refusal" if current.part_kind == "refusal" else "text"
+        current.item["content"][index] = _part(current.part_kind, text)
+        fields = {
+            "item_id": current.item["id"],
+            "output_index": current.output_index,
+            "content_index": index,
+        }
+        events.append(self._seq.text_done(_DONE_EVENT[current.part_kind], **fields, text=text))
         events.append(
-            self._seq.event(
-                _DONE_EVENT[current.part_kind],
-                item_id=current.item["id"],
-                output_index=current.output_index,
-                content_index=index,
-                **{done_field: text},
-                **({"logprobs": []} if current.part_kind == "output_text" else {}),
-            )
-        )
-        events.append(
-            self._seq.event(
-                "response.content_part.done",
-                item_id=current.item["id"],
-                output_index=current.output_index,
-                content_index=index,
-                part=_part(current.part_kind, text),
+            self._seq.content_part(
+                "response.content_part.done", **fields, part=_part(current.part_kind, text)
             )
         )
         current.part_kind = None
 
-    def _close(self, status: str) -> list[Event]:
+    def _close(self, status: ItemStatus) -> list[Event]:
         events: list[Event] = []
         self._close_into(events, status)
         return events
 
-    def _close_into(self, events: list[Event], status: str) -> None:
+    def _close_into(self, events: list[Event], status: ItemStatus) -> None:
         current = self._open
         if current is None:
             return
         self._open = None
         item = current.item
-        if item["type"] == "function_call":
-            item["arguments"] = "".join(current.text)
-            events.append(
-                self._seq.event(
-                    "response.function_call_arguments.done",
-                    item_id=item["id"],
-                    output_index=current.output_index,
-                    name=item["name"],
-                    arguments=item["arguments"],
+        if current.tool is not None:
+            events.extend(
+                current.tool.close_call(
+                    self._seq, item, current.output_index, "".join(current.text)
                 )
             )
         else:
             self._close_part(events, current)
         item["status"] = status
         events.append(
-            self._seq.event(
-                "response.output_item.done",
-                output_index=current.output_index,
-                item=_copy_item(item),
+            self._seq.output_item(
+                "response.output_item.done", output_index=current.output_index, item=item
             )
         )
 
 
-_DELTA_EVENT = {
-    "output_text": "response.output_text.delta",
-    "refusal": "response.refusal.delta",
-    "reasoning_text": "response.reasoning_text.delta",
-}
-_DONE_EVENT = {
-    "output_text": "response.output_text.done",
-    "refusal": "response.refusal.done",
-    "reasoning_text": "response.reasoning_text.done",
-}
-
-
-def _part(kind: str, text: str) -> dict[str, Any]:
+def _part(kind: PartKind, text: str) -> dict[str, Any]:
     if kind == "output_text":
-        return {"type": "output_text", "text": text, "annotations": [], "logprobs": []}
+        return dict(output_text(text))
     if kind == "refusal":
-        return {"type": "refusal", "refusal": text}
+        return dict(refusal(text))
     return {"type": "reasoning_text", "text": text}
-
-
-def _copy_item(item: dict[str, Any]) -> dict[str, Any]:
-    copied = dict(item)
-    if "content" in copied:
-        copied["content"] = [dict(part) for part in copied["content"]]
-    return copied

@@ -2,24 +2,25 @@
 
 No nulls and no defaults the client did not send, so that the same request always
 produces the same body (it is the key of a recording) and upstreams see no surprises.
+Each tool says how it is offered (``ToolKind.offer``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from relaystack.responses.types import (
+from relaystack.catalog import TOOL_KINDS
+from relaystack.items.kind import ChatMessage
+from relaystack.responses.request import (
     AllowedTools,
     CreateResponseRequest,
-    FunctionTool,
-    NamedFunction,
     TextFormatJsonObject,
     TextFormatJsonSchema,
 )
 
 
 def build_chat_body(
-    request: CreateResponseRequest, upstream_model: str, messages: list[dict[str, Any]]
+    request: CreateResponseRequest, upstream_model: str, messages: list[ChatMessage]
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": upstream_model,
@@ -56,33 +57,36 @@ def _response_format(request: CreateResponseRequest) -> dict[str, Any] | None:
     return None
 
 
+def chosen_names(choice: Any) -> list[str]:
+    """The chat function names a ``tool_choice`` object selects (none for a string)."""
+    if isinstance(choice, AllowedTools):
+        return [name for form in choice.tools for name in TOOL_KINDS[form.type].chosen_names(form)]
+    if choice is None or isinstance(choice, str):
+        return []
+    return TOOL_KINDS[choice.type].chosen_names(choice)
+
+
 def _add_tools(body: dict[str, Any], request: CreateResponseRequest) -> None:
-    tools: list[FunctionTool] = list(request.tools or [])
+    offered = [
+        chat_tool
+        for definition in request.tools or []
+        for chat_tool in TOOL_KINDS[definition.type].offer(definition)
+    ]
     choice = request.tool_choice
     if isinstance(choice, AllowedTools):
         # Narrowing the list works on every upstream; the chat "allowed_tools" choice
         # is OpenAI-only.
-        allowed = {tool.name for tool in choice.tools}
-        tools = [tool for tool in tools if tool.name in allowed]
-    if not tools:
+        allowed = set(chosen_names(choice))
+        offered = [tool for tool in offered if tool["function"]["name"] in allowed]
+    if not offered:
         return
-    body["tools"] = [_chat_tool(tool) for tool in tools]
+    body["tools"] = offered
     if isinstance(choice, AllowedTools):
         body["tool_choice"] = choice.mode
-    elif isinstance(choice, NamedFunction):
-        body["tool_choice"] = {"type": "function", "function": {"name": choice.name}}
-    elif choice is not None:
+    elif isinstance(choice, str):
         body["tool_choice"] = choice
+    elif choice is not None:
+        name = chosen_names(choice)[0]
+        body["tool_choice"] = {"type": "function", "function": {"name": name}}
     if request.parallel_tool_calls is not None:
         body["parallel_tool_calls"] = request.parallel_tool_calls
-
-
-def _chat_tool(tool: FunctionTool) -> dict[str, Any]:
-    function: dict[str, Any] = {"name": tool.name}
-    if tool.description is not None:
-        function["description"] = tool.description
-    if tool.parameters is not None:
-        function["parameters"] = tool.parameters
-    if tool.strict is not None:
-        function["strict"] = tool.strict
-    return {"type": "function", "function": function}

@@ -19,7 +19,7 @@ from relaystack.conversations.types import (
     UpdateConversationRequest,
 )
 from relaystack.errors import InvalidRequest
-from relaystack.responses.types import IncludeValue
+from relaystack.responses.request import IncludeValue
 
 router = APIRouter()
 

@@ -14,8 +14,8 @@ from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.json import json_response
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.api.sse import event_frame, sse_response
+from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.service import ResponsesService, Turn
-from relaystack.responses.types import CreateResponseRequest
 
 router = APIRouter()
 

@@ -1,0 +1,231 @@
+"""Response stream events: their typed shapes, built and numbered here, framed elsewhere.
+
+``sequence_number`` starts at 0 and rises by one per event with no gaps, whatever path
+(text, tool calls, failure) the turn takes. Every event is built by one method of
+``EventSequence`` whose keyword parameters are the event's fields, so a misspelt field
+or event type fails the type check (``make lint``) and the spec-validating tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal, NotRequired, TypedDict
+
+from relaystack.items.kind import Item
+
+ResponseEventType = Literal[
+    "response.created",
+    "response.in_progress",
+    "response.completed",
+    "response.incomplete",
+    "response.failed",
+]
+TextDeltaType = Literal[
+    "response.output_text.delta", "response.refusal.delta", "response.reasoning_text.delta"
+]
+TextDoneType = Literal[
+    "response.output_text.done", "response.refusal.done", "response.reasoning_text.done"
+]
+
+
+class ResponseEvent(TypedDict):
+    type: ResponseEventType
+    sequence_number: int
+    response: dict[str, Any]
+
+
+class OutputItemEvent(TypedDict):
+    type: Literal["response.output_item.added", "response.output_item.done"]
+    sequence_number: int
+    output_index: int
+    item: Item
+
+
+class ContentPartEvent(TypedDict):
+    type: Literal["response.content_part.added", "response.content_part.done"]
+    sequence_number: int
+    item_id: str
+    output_index: int
+    content_index: int
+    part: dict[str, Any]
+
+
+class TextDeltaEvent(TypedDict):
+    type: TextDeltaType
+    sequence_number: int
+    item_id: str
+    output_index: int
+    content_index: int
+    delta: str
+    logprobs: NotRequired[list[dict[str, Any]]]
+
+
+class TextDoneEvent(TypedDict):
+    type: TextDoneType
+    sequence_number: int
+    item_id: str
+    output_index: int
+    content_index: int
+    text: NotRequired[str]
+    refusal: NotRequired[str]
+    logprobs: NotRequired[list[dict[str, Any]]]
+
+
+class ToolCallEvent(TypedDict):
+    """The events a tool's items go through (``response.function_call_arguments.delta``,
+    ``response.mcp_call.in_progress`` ...): each tool module names its own types."""
+
+    type: str
+    sequence_number: int
+    item_id: str
+    output_index: int
+    delta: NotRequired[str]
+    arguments: NotRequired[str]
+    name: NotRequired[str]
+
+
+Event = (
+    ResponseEvent | OutputItemEvent | ContentPartEvent | TextDeltaEvent | TextDoneEvent
+) | ToolCallEvent
+
+
+class EventSequence:
+    def __init__(self) -> None:
+        self._next = 0
+
+    def _number(self) -> int:
+        number = self._next
+        self._next += 1
+        return number
+
+    def response(self, type: ResponseEventType, response: Mapping[str, Any]) -> ResponseEvent:
+        return {"type": type, "sequence_number": self._number(), "response": snapshot(response)}
+
+    def output_item(
+        self,
+        type: Literal["response.output_item.added", "response.output_item.done"],
+        *,
+        output_index: int,
+        item: Item,
+    ) -> OutputItemEvent:
+        return {
+            "type": type,
+            "sequence_number": self._number(),
+            "output_index": output_index,
+            "item": copy_item(item),
+        }
+
+    def content_part(
+        self,
+        type: Literal["response.content_part.added", "response.content_part.done"],
+        *,
+        item_id: str,
+        output_index: int,
+        content_index: int,
+        part: dict[str, Any],
+    ) -> ContentPartEvent:
+        return {
+            "type": type,
+            "sequence_number": self._number(),
+            "item_id": item_id,
+            "output_index": output_index,
+            "content_index": content_index,
+            "part": part,
+        }
+
+    def text_delta(
+        self,
+        type: TextDeltaType,
+        *,
+        item_id: str,
+        output_index: int,
+        content_index: int,
+        delta: str,
+    ) -> TextDeltaEvent:
+        event: TextDeltaEvent = {
+            "type": type,
+            "sequence_number": self._number(),
+            "item_id": item_id,
+            "output_index": output_index,
+            "content_index": content_index,
+            "delta": delta,
+        }
+        if type == "response.output_text.delta":
+            event["logprobs"] = []
+        return event
+
+    def text_done(
+        self,
+        type: TextDoneType,
+        *,
+        item_id: str,
+        output_index: int,
+        content_index: int,
+        text: str,
+    ) -> TextDoneEvent:
+        event: TextDoneEvent = {
+            "type": type,
+            "sequence_number": self._number(),
+            "item_id": item_id,
+            "output_index": output_index,
+            "content_index": content_index,
+        }
+        if type == "response.refusal.done":
+            event["refusal"] = text
+        else:
+            event["text"] = text
+        if type == "response.output_text.done":
+            event["logprobs"] = []
+        return event
+
+    def tool_call(
+        self,
+        type: str,
+        *,
+        item_id: str,
+        output_index: int,
+        delta: str | None = None,
+        arguments: str | None = None,
+        name: str | None = None,
+    ) -> ToolCallEvent:
+        event: ToolCallEvent = {
+            "type": type,
+            "sequence_number": self._number(),
+            "item_id": item_id,
+            "output_index": output_index,
+        }
+        if name is not None:
+            event["name"] = name
+        if delta is not None:
+            event["delta"] = delta
+        if arguments is not None:
+            event["arguments"] = arguments
+        return event
+
+
+def replace_terminal(
+    events: list[Event], type: ResponseEventType, response: Mapping[str, Any]
+) -> list[Event]:
+    """``events`` (an unsent ending) with its last event, the terminal one, swapped for
+    another of the same number: the sequence keeps no gap."""
+    terminal = events[-1]
+    replaced: ResponseEvent = {
+        "type": type,
+        "sequence_number": terminal["sequence_number"],
+        "response": snapshot(response),
+    }
+    return [*events[:-1], replaced]
+
+
+def snapshot(response: Mapping[str, Any]) -> dict[str, Any]:
+    # The live response keeps changing after the event is emitted.
+    copied = dict(response)
+    copied["output"] = list(response["output"])
+    return copied
+
+
+def copy_item(item: Item) -> Item:
+    copied = dict(item)
+    if "content" in copied:
+        copied["content"] = [dict(part) for part in copied["content"]]
+    return copied

@@ -8,18 +8,18 @@ from typing import Any
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
-from relaystack import jsonutil
 from relaystack.api.coalesce import coalesced
+from relaystack.wire.json import dumps
 
 _HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 def event_frame(event: dict[str, Any]) -> bytes:
-    return b"event: " + event["type"].encode() + b"\ndata: " + jsonutil.dumps(event) + b"\n\n"
+    return b"event: " + event["type"].encode() + b"\ndata: " + dumps(event) + b"\n\n"
 
 
 def data_frame(payload: dict[str, Any]) -> bytes:
-    return b"data: " + jsonutil.dumps(payload) + b"\n\n"
+    return b"data: " + dumps(payload) + b"\n\n"
 
 
 DONE_FRAME = b"data: [DONE]\n\n"

@@ -10,9 +10,9 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from relaystack import jsonutil
 from relaystack.config import OpenAICompatibleProviderConfig
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
+from relaystack.wire.json import dumps, loads, loads_lenient
 
 
 def connection_pool() -> httpx.AsyncBaseTransport:
@@ -68,9 +68,7 @@ class OpenAICompatibleProvider:
         return await self._request_json("POST", "/embeddings", body)
 
     async def stream_chat_completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        request = self._client.build_request(
-            "POST", "/chat/completions", content=jsonutil.dumps(body)
-        )
+        request = self._client.build_request("POST", "/chat/completions", content=dumps(body))
         try:
             response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
@@ -93,7 +91,7 @@ class OpenAICompatibleProvider:
             await response.aclose()
 
     async def _request_json(self, method: str, path: str, body: Any) -> dict[str, Any]:
-        content = jsonutil.dumps(body) if body is not None else None
+        content = dumps(body) if body is not None else None
         try:
             response = await self._client.request(method, path, content=content)
         except httpx.HTTPError as exc:
@@ -172,7 +170,7 @@ async def _sse_chunks(response: httpx.Response, provider_id: str) -> AsyncIterat
 
 def _parse_json(payload: bytes, provider_id: str) -> dict[str, Any]:
     try:
-        value = jsonutil.loads(payload)
+        value = loads(payload)
     except ValueError:
         value = None
     if not isinstance(value, dict):
@@ -231,7 +229,7 @@ def completion_as_chunks(completion: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _error_details(response: httpx.Response) -> tuple[str, str | None, str | None, Any]:
     try:
-        body = response.json()
+        body = loads_lenient(response.content)
     except ValueError:
         text = response.text.strip()
         return (text[:500] or response.reason_phrase), None, None, None

@@ -12,9 +12,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import orjson
 
-from relaystack.recording.format import loads_json
+from relaystack.wire.json import dumps, loads_lenient
 
 DONE = "[DONE]"
 
@@ -32,12 +31,12 @@ def parse_events(raw: bytes) -> list[Any]:
         data = "\n".join(data_lines)
         if data.strip() == DONE:
             continue
-        chunks.append(loads_json(data))
+        chunks.append(loads_lenient(data))
     return chunks
 
 
 def frame(chunk: Any) -> bytes:
-    return b"data: " + orjson.dumps(chunk) + b"\n\n"
+    return b"data: " + dumps(chunk) + b"\n\n"
 
 
 class ChunkStream(httpx.AsyncByteStream):

@@ -22,7 +22,6 @@ One call per turn: ``parallel_tool_calls`` permits several but never requires th
 from __future__ import annotations
 
 import codecs
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from relaystack.inference.local.grammar import Grammars, check_grammar
 from relaystack.inference.local.prompt import TOOL_CALL_OPEN, PromptBuilder
 from relaystack.inference.local.request import ChatRequest
 from relaystack.inference.local.text import StopScanner
+from relaystack.wire.json import dumps_stdlib, loads_lenient
 
 # Samplers OpenAI's API has no knob for: llama.cpp's defaults, which keep a small model
 # from picking nonsense tokens in the long tail at temperature > 0.
@@ -162,12 +162,12 @@ class Turn:
         if sampled.reason == "cancelled":
             return "cancelled"
         try:
-            call = json.loads(sampled.text)
+            call = loads_lenient(sampled.text)
         except ValueError:
             # Only a cut-off (max_tokens / context) leaves the grammar's JSON unfinished;
             # half a call is no call.
             return "length"
-        arguments = json.dumps(call["arguments"], ensure_ascii=False, separators=(",", ":"))
+        arguments = dumps_stdlib(call["arguments"], ascii_only=False, compact=True)
         self._emit(ToolCall(call["name"], arguments))
         return "tool_calls"
 

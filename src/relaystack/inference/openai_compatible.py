@@ -13,6 +13,7 @@ from httpx_aiohttp import AiohttpTransport
 from relaystack.config import OpenAICompatibleProviderConfig
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
 from relaystack.wire.json import dumps, loads, loads_lenient
+from relaystack.wire.sse import PayloadDecoder
 
 
 def connection_pool() -> httpx.AsyncBaseTransport:
@@ -147,25 +148,15 @@ def _failure_kind(exc: httpx.HTTPError) -> UpstreamFailure:
 
 
 async def _sse_chunks(response: httpx.Response, provider_id: str) -> AsyncIterator[dict[str, Any]]:
-    """Parse the ``data:`` lines of a chat-completions SSE stream into chunk dicts.
-
-    Splits raw bytes itself: httpx's text line iterator decodes and re-scans every
-    line, which costs more than the rest of a chunk's journey through relaystack.
-    """
-    pending = b""
+    """The chunk dicts of a chat-completions SSE stream, up to ``[DONE]``."""
+    decoder = PayloadDecoder()
     async for data in response.aiter_bytes():
-        lines = (pending + data).split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            if not line.startswith(b"data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == b"[DONE]":
-                return
+        for payload in decoder.feed(data):
             yield _checked_chunk(payload, provider_id)
-    payload = pending.strip()
-    if payload.startswith(b"data:") and payload[5:].strip() not in (b"", b"[DONE]"):
-        yield _checked_chunk(payload[5:].strip(), provider_id)
+        if decoder.done:
+            return
+    for payload in decoder.close():
+        yield _checked_chunk(payload, provider_id)
 
 
 def _parse_json(payload: bytes, provider_id: str) -> dict[str, Any]:

@@ -22,7 +22,7 @@ def parse_events(raw: bytes) -> list[Any]:
     return [loads_lenient(payload) for payload in payloads(raw)]
 
 
-class ChunkStream(httpx.AsyncByteStream):
+class ReplayedStreamBody(httpx.AsyncByteStream):
     """Replays chunks as an SSE body; ``pacing`` seconds between chunks if asked."""
 
     def __init__(self, chunks: list[Any], pacing: float = 0.0) -> None:

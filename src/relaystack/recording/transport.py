@@ -49,7 +49,7 @@ from relaystack.recording.keys import (
     request_key,
 )
 from relaystack.recording.runlog import run_log_from
-from relaystack.recording.sse import ChunkStream, parse_events
+from relaystack.recording.sse import ReplayedStreamBody, parse_events
 from relaystack.recording.store import RecordingStore
 from relaystack.wire.json import dumps, loads_lenient
 
@@ -248,7 +248,10 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             chunks = [unwrap(c) for c in body or []]
             headers["content-type"] = "text/event-stream"
             return httpx.Response(
-                200, headers=headers, stream=ChunkStream(chunks, self.pacing), request=request
+                200,
+                headers=headers,
+                stream=ReplayedStreamBody(chunks, self.pacing),
+                request=request,
             )
         if call.models:
             payload: Any = {"object": "list", "data": [unwrap(m) for m in body or []]}

@@ -1,6 +1,6 @@
 """One chat turn on the loaded model, token by token (runs on the worker thread).
 
-The turn reports plain events (``TextDelta``, ``ToolCall``, ``Finish``); the event loop
+A ``Generation`` reports plain events (``TextDelta``, ``ToolCall``, ``Finish``); the event loop
 side turns them into chat-completion chunks. Tokens are sampled with ``Llama.generate``
 rather than ``create_chat_completion`` so that this loop owns what matters here: exact
 prompt and completion token counts, ``max_tokens`` and the context limit, stop
@@ -99,7 +99,9 @@ class _Sampled:
     stop: str | None = None
 
 
-class Turn:
+class Generation:
+    """One chat request sampled to its end, reporting ``Event``s through ``emit``."""
+
     def __init__(
         self,
         model: ChatModel,

@@ -173,3 +173,34 @@ def test_upstream_answering_json_instead_of_a_stream_is_not_an_empty_success(
     else:
         assert response.status_code == 502, response.text
         assert response.json()["error"]["code"] == "upstream_error"
+
+
+def test_upstream_stream_in_any_valid_sse_framing_is_read(
+    raw_server: tuple[str, RawUpstream],
+) -> None:
+    """CRLF line ends, comments, event names and a data field split over two lines are
+    all valid SSE; chunks after ``[DONE]`` are never read."""
+    base_url, raw = raw_server
+    envelope = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": "m"}
+    first = {
+        **envelope,
+        "choices": [{"index": 0, "delta": {"role": "assistant", "content": "Ring"}}],
+    }
+    second = {**envelope, "choices": [{"index": 0, "delta": {"content": "ed"}}]}
+    finish = {**envelope, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    late = {**envelope, "choices": [{"index": 0, "delta": {"content": " late"}}]}
+    split = json.dumps(second, indent=1).split("\n")
+    raw.answer(
+        (
+            f": keep-alive\r\nevent: chunk\r\ndata: {json.dumps(first)}\r\n\r\n"
+            + "".join(f"data: {line}\r\n" for line in split)
+            + f"\r\ndata: {json.dumps(finish)}\r\n\r\ndata: [DONE]\r\n\r\n"
+            + f"data: {json.dumps(late)}\r\n\r\n"
+        ).encode()
+    )
+    with http(base_url) as client:
+        response = client.post("/responses", json={"model": "raw/m", "input": "hi"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "completed"
+    assert [p["text"] for i in body["output"] for p in i["content"]] == ["Ringed"]

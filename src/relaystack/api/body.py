@@ -7,9 +7,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
-from relaystack import jsonutil
 from relaystack.api.validation import to_invalid_request
 from relaystack.errors import ApiError, InvalidRequest
+from relaystack.wire.json import loads
 
 Model = TypeVar("Model", bound=BaseModel)
 
@@ -61,7 +61,7 @@ async def json_object(request: Request) -> dict[str, Any]:
         # create that needs none (an empty conversation) just works.
         return {}
     try:
-        data = jsonutil.loads(raw)
+        data = loads(raw)
     except ValueError:
         raise InvalidRequest(
             "We could not parse the JSON body of your request.", code="invalid_json"

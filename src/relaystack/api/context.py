@@ -6,9 +6,9 @@ import hmac
 
 from starlette.requests import Request
 
-from relaystack import jsonutil
 from relaystack.errors import Unauthorized
 from relaystack.recording.context import current_test_id
+from relaystack.wire.json import loads
 
 DEFAULT_OWNER = "default"
 _PROVIDER_DATA_HEADERS = ("x-ogx-provider-data", "x-llamastack-provider-data")
@@ -44,7 +44,7 @@ def test_id_of(request: Request) -> str | None:
         if not raw:
             continue
         try:
-            data = jsonutil.loads(raw)
+            data = loads(raw)
         except ValueError:
             continue
         if isinstance(data, dict) and isinstance(data.get("__test_id"), str):

@@ -6,8 +6,8 @@ from typing import Any
 
 from starlette.responses import Response
 
-from relaystack import jsonutil
+from relaystack.wire.json import dumps
 
 
 def json_response(payload: Any, status_code: int = 200) -> Response:
-    return Response(jsonutil.dumps(payload), status_code=status_code, media_type="application/json")
+    return Response(dumps(payload), status_code=status_code, media_type="application/json")

@@ -1,28 +1,16 @@
-"""Server-sent events framing. Events arrive built and numbered; this only frames them."""
+"""Server-sent events as an HTTP response: framing is ``relaystack.wire.sse``'s, this
+only streams the frames (coalesced) with the headers a stream needs."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 from starlette.background import BackgroundTask
 from starlette.responses import StreamingResponse
 
-from relaystack import jsonutil
 from relaystack.api.coalesce import coalesced
 
 _HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-
-
-def event_frame(event: dict[str, Any]) -> bytes:
-    return b"event: " + event["type"].encode() + b"\ndata: " + jsonutil.dumps(event) + b"\n\n"
-
-
-def data_frame(payload: dict[str, Any]) -> bytes:
-    return b"data: " + jsonutil.dumps(payload) + b"\n\n"
-
-
-DONE_FRAME = b"data: [DONE]\n\n"
 
 
 def sse_response(

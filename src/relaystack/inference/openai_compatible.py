@@ -10,9 +10,10 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from relaystack import jsonutil
 from relaystack.config import OpenAICompatibleProviderConfig
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
+from relaystack.wire.json import dumps, loads, loads_lenient
+from relaystack.wire.sse import PayloadDecoder
 
 
 def connection_pool() -> httpx.AsyncBaseTransport:
@@ -68,9 +69,7 @@ class OpenAICompatibleProvider:
         return await self._request_json("POST", "/embeddings", body)
 
     async def stream_chat_completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        request = self._client.build_request(
-            "POST", "/chat/completions", content=jsonutil.dumps(body)
-        )
+        request = self._client.build_request("POST", "/chat/completions", content=dumps(body))
         try:
             response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
@@ -93,7 +92,7 @@ class OpenAICompatibleProvider:
             await response.aclose()
 
     async def _request_json(self, method: str, path: str, body: Any) -> dict[str, Any]:
-        content = jsonutil.dumps(body) if body is not None else None
+        content = dumps(body) if body is not None else None
         try:
             response = await self._client.request(method, path, content=content)
         except httpx.HTTPError as exc:
@@ -149,30 +148,20 @@ def _failure_kind(exc: httpx.HTTPError) -> UpstreamFailure:
 
 
 async def _sse_chunks(response: httpx.Response, provider_id: str) -> AsyncIterator[dict[str, Any]]:
-    """Parse the ``data:`` lines of a chat-completions SSE stream into chunk dicts.
-
-    Splits raw bytes itself: httpx's text line iterator decodes and re-scans every
-    line, which costs more than the rest of a chunk's journey through relaystack.
-    """
-    pending = b""
+    """The chunk dicts of a chat-completions SSE stream, up to ``[DONE]``."""
+    decoder = PayloadDecoder()
     async for data in response.aiter_bytes():
-        lines = (pending + data).split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            if not line.startswith(b"data:"):
-                continue
-            payload = line[5:].strip()
-            if payload == b"[DONE]":
-                return
+        for payload in decoder.feed(data):
             yield _checked_chunk(payload, provider_id)
-    payload = pending.strip()
-    if payload.startswith(b"data:") and payload[5:].strip() not in (b"", b"[DONE]"):
-        yield _checked_chunk(payload[5:].strip(), provider_id)
+        if decoder.done:
+            return
+    for payload in decoder.close():
+        yield _checked_chunk(payload, provider_id)
 
 
 def _parse_json(payload: bytes, provider_id: str) -> dict[str, Any]:
     try:
-        value = jsonutil.loads(payload)
+        value = loads(payload)
     except ValueError:
         value = None
     if not isinstance(value, dict):
@@ -231,7 +220,7 @@ def completion_as_chunks(completion: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _error_details(response: httpx.Response) -> tuple[str, str | None, str | None, Any]:
     try:
-        body = response.json()
+        body = loads_lenient(response.content)
     except ValueError:
         text = response.text.strip()
         return (text[:500] or response.reason_phrase), None, None, None

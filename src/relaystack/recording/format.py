@@ -1,22 +1,22 @@
 """Reading and writing recording files in the reference system's format.
 
 One JSON object per file, keys in the order ``test_id``, ``request``, ``response``,
-``id_normalization_mapping``; 2-space indent and a final newline (stdlib ``json`` with
-its default ``ensure_ascii``, because that is what the reference wrote and we want our
-files to diff cleanly against its files). Response objects are wrapped as
+``id_normalization_mapping``; 2-space indent and a final newline (the text stdlib
+``json`` writes, default ``ensure_ascii`` included, because that is what the reference
+wrote and we want our files to diff cleanly against its files). Files are read leniently:
+the reference's may hold integers beyond 64 bits. Response objects are wrapped as
 ``{"__type__": "<openai class path>", "__data__": {...}}``; the class paths are plain
 strings, the SDK is never imported.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import orjson
+from relaystack.wire.json import dumps_stdlib, loads_lenient
 
 Recording = dict[str, Any]
 
@@ -117,7 +117,7 @@ def exception_response(status: int, content: bytes) -> dict[str, Any]:
     text = content.decode("utf-8", "replace").strip()
     parsed: Any
     try:
-        parsed = json.loads(text)
+        parsed = loads_lenient(text)
         message = f"Error code: {status} - {parsed}"  # the SDK's own wording
     except ValueError:
         parsed = text or None
@@ -142,7 +142,7 @@ def exception_response(status: int, content: bytes) -> dict[str, Any]:
 
 
 def dumps_recording(recording: Recording) -> str:
-    return json.dumps(recording, indent=2) + "\n"
+    return dumps_stdlib(recording, indent=2) + "\n"
 
 
 def write_recording(path: Path, recording: Recording) -> None:
@@ -158,17 +158,9 @@ def write_recording(path: Path, recording: Recording) -> None:
         raise
 
 
-def loads_json(data: bytes | str) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError:
-        # orjson refuses integers beyond 64 bits, which stdlib json accepts.
-        return json.loads(data)
-
-
 def load_recording(path: Path) -> Recording:
     """Read a file and apply its ``id_normalization_mapping`` ({normalized: original})."""
-    data = loads_json(path.read_bytes())
+    data = loads_lenient(path.read_bytes())
     if not isinstance(data, dict):
         raise ValueError("a recording must be a JSON object")
     mapping = data.get("id_normalization_mapping") or {}

@@ -15,11 +15,12 @@ quirk here is deliberate and checked against its files:
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from relaystack.wire.json import dumps_stdlib
 
 # Labels whose recordings are shared by all tests and named ``models-<key>-<digest>``.
 MODEL_LIST_LABELS = frozenset({"/v1/models", "/api/tags", "/v1/openai/v1/models"})
@@ -56,7 +57,7 @@ def request_key(method: str, url: str, body: Any, test_id: str | None) -> str:
         "body": normalize_body(body),
         "test_id": test_id,
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(dumps_stdlib(payload, sort_keys=True).encode()).hexdigest()
 
 
 def is_model_list(method: str, label: str) -> bool:

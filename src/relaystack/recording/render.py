@@ -6,10 +6,10 @@ fragments joined by index) so a reviewer reads what the model said, not 40 delta
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from relaystack.recording.format import Recording, unwrap
+from relaystack.wire.json import dumps_stdlib
 
 
 def render(recording: Recording, name: str) -> str:
@@ -166,5 +166,5 @@ def _tool_name(tool: Any) -> str:
 
 
 def _compact(value: Any, limit: int = 400) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else value
+    text = dumps_stdlib(value, ascii_only=False) if not isinstance(value, str) else value
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -1,4 +1,4 @@
-"""Server-sent events: parse an upstream stream into chunks, frame chunks back.
+"""Streamed answers in recordings: an SSE body to its chunks, and chunks back to a body.
 
 A stream is recorded as its list of JSON chunks (event names and comments are not
 part of the format) and replayed as ``data: {json}\\n\\n`` per chunk then
@@ -12,35 +12,17 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
-import orjson
 
-from relaystack.recording.format import loads_json
-
-DONE = "[DONE]"
+from relaystack.wire.json import loads_lenient
+from relaystack.wire.sse import DONE_FRAME, data_frame, payloads
 
 
 def parse_events(raw: bytes) -> list[Any]:
-    """The JSON payloads of the ``data:`` fields of a complete SSE body, in order."""
-    text = raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
-    chunks: list[Any] = []
-    for event in text.split("\n\n"):
-        data_lines = [
-            line[5:].removeprefix(" ") for line in event.split("\n") if line.startswith("data:")
-        ]
-        if not data_lines:
-            continue
-        data = "\n".join(data_lines)
-        if data.strip() == DONE:
-            continue
-        chunks.append(loads_json(data))
-    return chunks
+    """The JSON payloads of a complete SSE body, in order."""
+    return [loads_lenient(payload) for payload in payloads(raw)]
 
 
-def frame(chunk: Any) -> bytes:
-    return b"data: " + orjson.dumps(chunk) + b"\n\n"
-
-
-class ChunkStream(httpx.AsyncByteStream):
+class ReplayedStreamBody(httpx.AsyncByteStream):
     """Replays chunks as an SSE body; ``pacing`` seconds between chunks if asked."""
 
     def __init__(self, chunks: list[Any], pacing: float = 0.0) -> None:
@@ -51,5 +33,5 @@ class ChunkStream(httpx.AsyncByteStream):
         for i, chunk in enumerate(self._chunks):
             if self._pacing > 0 and i:
                 await asyncio.sleep(self._pacing)
-            yield frame(chunk)
-        yield b"data: " + DONE.encode() + b"\n\n"
+            yield data_frame(chunk)
+        yield DONE_FRAME

@@ -26,13 +26,11 @@ from typing import Any, Literal, get_args
 from urllib.parse import urlsplit
 
 import httpx
-import orjson
 
 from relaystack.recording.context import current_test_id
 from relaystack.recording.diff import nearest_explanation
 from relaystack.recording.format import (
     exception_response,
-    loads_json,
     make_recording,
     normalize_object,
     success_response,
@@ -51,8 +49,9 @@ from relaystack.recording.keys import (
     request_key,
 )
 from relaystack.recording.runlog import run_log_from
-from relaystack.recording.sse import ChunkStream, parse_events
+from relaystack.recording.sse import ReplayedStreamBody, parse_events
 from relaystack.recording.store import RecordingStore
+from relaystack.wire.json import dumps, loads_lenient
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +226,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             chunks = parse_events(raw)
             body = [wrap(normalize_object(c, call.key), type_name) for c in chunks]
             return success_response(body, streaming=True)
-        data = loads_json(raw)
+        data = loads_lenient(raw)
         type_name = type_name_for(call.label, streaming=False)
         if call.models:
             items = data
@@ -249,14 +248,17 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             chunks = [unwrap(c) for c in body or []]
             headers["content-type"] = "text/event-stream"
             return httpx.Response(
-                200, headers=headers, stream=ChunkStream(chunks, self.pacing), request=request
+                200,
+                headers=headers,
+                stream=ReplayedStreamBody(chunks, self.pacing),
+                request=request,
             )
         if call.models:
             payload: Any = {"object": "list", "data": [unwrap(m) for m in body or []]}
         else:
             payload = unwrap(body)
         headers["content-type"] = "application/json"
-        return httpx.Response(200, headers=headers, content=orjson.dumps(payload), request=request)
+        return httpx.Response(200, headers=headers, content=dumps(payload), request=request)
 
     def _miss(self, call: _Call, request: httpx.Request) -> httpx.Response:
         """Answer a replay miss.
@@ -305,7 +307,7 @@ def _parse_body(content: bytes) -> Any:
     if not content:
         return {}
     try:
-        return loads_json(content)
+        return loads_lenient(content)
     except ValueError:
         return content.decode("utf-8", "replace")
 

@@ -13,9 +13,9 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from relaystack import jsonutil
 from relaystack.store.base import ConversationNotFound, DuplicateItem, Item, Order, Page
 from relaystack.store.schema import conversation_items, conversations
+from relaystack.wire.json import dumps_str, loads
 
 
 def append_items(
@@ -54,7 +54,7 @@ def append_items(
                 "owner": owner,
                 "position": start + offset,
                 "item_id": item["id"],
-                "body": jsonutil.dumps_str(item),
+                "body": dumps_str(item),
             }
             for offset, item in enumerate(items)
         ],
@@ -66,7 +66,7 @@ def _conversation(row: Any) -> dict[str, Any]:
         "id": row.id,
         "object": "conversation",
         "created_at": row.created_at,
-        "metadata": jsonutil.loads(row.metadata),
+        "metadata": loads(row.metadata),
     }
 
 
@@ -89,7 +89,7 @@ def create_conversation(
             id=conversation["id"],
             owner=owner,
             created_at=conversation["created_at"],
-            metadata=jsonutil.dumps_str(conversation["metadata"]),
+            metadata=dumps_str(conversation["metadata"]),
             next_position=0,
         )
     )
@@ -109,7 +109,7 @@ def update_conversation(
     row = connection.execute(
         conversations.update()
         .where(*_owned(conversation_id, owner))
-        .values(metadata=jsonutil.dumps_str(metadata))
+        .values(metadata=dumps_str(metadata))
         .returning(*_COLUMNS)
     ).first()
     return None if row is None else _conversation(row)
@@ -140,7 +140,7 @@ def conversation_items_of(
         )
         .order_by(conversation_items.c.position)
     )
-    return [jsonutil.loads(body) for body in rows]
+    return [loads(body) for body in rows]
 
 
 def list_conversation_items(
@@ -169,7 +169,7 @@ def list_conversation_items(
         query = query.where(position > cursor if order == "asc" else position < cursor)
     query = query.order_by(position.asc() if order == "asc" else position.desc())
     rows = connection.scalars(query.limit(limit + 1)).all()
-    data = [jsonutil.loads(body) for body in rows[:limit]]
+    data = [loads(body) for body in rows[:limit]]
     return Page(data=data, has_more=len(rows) > limit)
 
 
@@ -183,7 +183,7 @@ def get_conversation_item(
             conversation_items.c.owner == owner,
         )
     )
-    return None if body is None else jsonutil.loads(body)
+    return None if body is None else loads(body)
 
 
 def delete_conversation_item(

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import Connection, select, text
 
-from relaystack import jsonutil
 from relaystack.store.base import Chain, Item, Order, Page
 from relaystack.store.conversations_sql import append_items
 from relaystack.store.schema import (
@@ -20,6 +19,7 @@ from relaystack.store.schema import (
     response_items,
     responses,
 )
+from relaystack.wire.json import dumps_str, loads
 
 # Walks previous_response_id links from one response back to the first of its chain
 # (one indexed lookup per turn). A deleted response ends the walk: it and everything
@@ -60,7 +60,7 @@ def save_response(
             model=response["model"],
             status=response["status"],
             previous_response_id=response.get("previous_response_id"),
-            body=jsonutil.dumps_str(body),
+            body=dumps_str(body),
         )
     )
     rows = [
@@ -151,7 +151,7 @@ def list_input_items(
         query = query.where(position > cursor if forward else position < cursor)
     query = query.order_by(position.asc() if order == "asc" else position.desc())
     rows = connection.scalars(query.limit(limit + 1)).all()
-    data = [jsonutil.loads(body) for body in rows[:limit]]
+    data = [loads(body) for body in rows[:limit]]
     return Page(data=data, has_more=len(rows) > limit)
 
 
@@ -160,7 +160,7 @@ def chain(connection: Connection, response_id: str, owner: str) -> Chain | None:
     if not response_ids:
         return None
     parameters = {"id": response_id, "owner": owner}
-    items = [jsonutil.loads(body) for body in connection.scalars(_CHAIN_ITEMS, parameters)]
+    items = [loads(body) for body in connection.scalars(_CHAIN_ITEMS, parameters)]
     return Chain(response_ids=response_ids, items=items)
 
 
@@ -181,7 +181,7 @@ def find_items(connection: Connection, item_ids: list[str], owner: str) -> dict[
             )
         )
         for item_id, body in rows:
-            found.setdefault(item_id, jsonutil.loads(body))
+            found.setdefault(item_id, loads(body))
     return found
 
 
@@ -213,11 +213,11 @@ def _item_row(response_id: str, kind: int, position: int, item: Item, owner: str
         "kind": kind,
         "position": position,
         "item_id": item["id"],
-        "body": jsonutil.dumps_str(item),
+        "body": dumps_str(item),
     }
 
 
 def _with_output(body: str, output: list[str]) -> dict[str, Any]:
-    response = jsonutil.loads(body)
-    response["output"] = [jsonutil.loads(item) for item in output]
+    response = loads(body)
+    response["output"] = [loads(item) for item in output]
     return response

@@ -12,10 +12,11 @@ from starlette.responses import Response
 from relaystack.api.body import json_object
 from relaystack.api.context import bind_request
 from relaystack.api.disconnect import json_unless_disconnected
-from relaystack.api.sse import DONE_FRAME, data_frame, sse_response
+from relaystack.api.sse import sse_response
 from relaystack.errors import ApiError, InvalidRequest
 from relaystack.inference.base import ChunkStream
 from relaystack.inference.registry import ModelRegistry, ResolvedModel
+from relaystack.wire.sse import DONE_FRAME, data_frame
 
 router = APIRouter()
 

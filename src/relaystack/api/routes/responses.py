@@ -13,9 +13,10 @@ from relaystack.api.context import bind_request
 from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.json import json_response
 from relaystack.api.query import limit_param, list_page, order_param
-from relaystack.api.sse import event_frame, sse_response
+from relaystack.api.sse import sse_response
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.service import ResponsesService, Turn
+from relaystack.wire.sse import event_frame
 
 router = APIRouter()
 

@@ -1,6 +1,6 @@
 """One chat turn on the loaded model, token by token (runs on the worker thread).
 
-The turn reports plain events (``TextDelta``, ``ToolCall``, ``Finish``); the event loop
+A ``Generation`` reports plain events (``TextDelta``, ``ToolCall``, ``Finish``); the event loop
 side turns them into chat-completion chunks. Tokens are sampled with ``Llama.generate``
 rather than ``create_chat_completion`` so that this loop owns what matters here: exact
 prompt and completion token counts, ``max_tokens`` and the context limit, stop
@@ -22,7 +22,6 @@ One call per turn: ``parallel_tool_calls`` permits several but never requires th
 from __future__ import annotations
 
 import codecs
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +34,7 @@ from relaystack.inference.local.grammar import Grammars, check_grammar
 from relaystack.inference.local.prompt import TOOL_CALL_OPEN, PromptBuilder
 from relaystack.inference.local.request import ChatRequest
 from relaystack.inference.local.text import StopScanner
+from relaystack.wire.json import dumps_stdlib, loads_lenient
 
 # Samplers OpenAI's API has no knob for: llama.cpp's defaults, which keep a small model
 # from picking nonsense tokens in the long tail at temperature > 0.
@@ -99,7 +99,9 @@ class _Sampled:
     stop: str | None = None
 
 
-class Turn:
+class Generation:
+    """One chat request sampled to its end, reporting ``Event``s through ``emit``."""
+
     def __init__(
         self,
         model: ChatModel,
@@ -162,12 +164,12 @@ class Turn:
         if sampled.reason == "cancelled":
             return "cancelled"
         try:
-            call = json.loads(sampled.text)
+            call = loads_lenient(sampled.text)
         except ValueError:
             # Only a cut-off (max_tokens / context) leaves the grammar's JSON unfinished;
             # half a call is no call.
             return "length"
-        arguments = json.dumps(call["arguments"], ensure_ascii=False, separators=(",", ":"))
+        arguments = dumps_stdlib(call["arguments"], ascii_only=False, compact=True)
         self._emit(ToolCall(call["name"], arguments))
         return "tool_calls"
 

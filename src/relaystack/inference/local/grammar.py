@@ -7,7 +7,6 @@ become grammars with llama-cpp-python's port of llama.cpp's json-schema-to-gramm
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +15,7 @@ from llama_cpp.llama_grammar import JSON_GBNF, json_schema_to_gbnf
 
 from relaystack.errors import InvalidRequest
 from relaystack.inference.local.request import ChatRequest, FunctionSpec
+from relaystack.wire.json import dumps_stdlib
 
 
 @dataclass(frozen=True)
@@ -63,7 +63,7 @@ def schema_grammar(
     schema: dict[str, Any], *, param: str, prop_order: list[str] | None = None
 ) -> str:
     try:
-        return json_schema_to_gbnf(json.dumps(schema), prop_order)
+        return json_schema_to_gbnf(dumps_stdlib(schema), prop_order)
     except Exception as exc:  # the converter raises bare ValueErrors, KeyErrors ...
         raise InvalidRequest(
             f"The local model cannot follow this JSON schema: {exc}", param=param

@@ -18,13 +18,13 @@ the conversation is first reduced to that lowest common shape:
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any
 
 from llama_cpp.llama_chat_format import Jinja2ChatFormatter
 
 from relaystack.errors import InvalidRequest
 from relaystack.inference.local.request import ChatRequest
+from relaystack.wire.json import dumps_stdlib, loads_lenient
 
 TOOL_CALL_OPEN = "<tool_call>"
 TOOL_CALL_CLOSE = "</tool_call>"
@@ -91,8 +91,8 @@ def render_tool_call(call: dict[str, Any]) -> str:
     arguments: Any = function.get("arguments") or "{}"
     # Invalid JSON stays the string the model (or client) wrote.
     with contextlib.suppress(TypeError, ValueError):
-        arguments = json.loads(arguments)
-    payload = json.dumps({"name": function.get("name"), "arguments": arguments})
+        arguments = loads_lenient(arguments)
+    payload = dumps_stdlib({"name": function.get("name"), "arguments": arguments})
     return f"{TOOL_CALL_OPEN}\n{payload}\n{TOOL_CALL_CLOSE}"
 
 
@@ -100,7 +100,7 @@ def _instructions(request: ChatRequest) -> list[str]:
     out = []
     if request.tools and request.tool_mode != "none":
         signatures = "\n".join(
-            json.dumps(
+            dumps_stdlib(
                 {
                     "name": tool.name,
                     **({"description": tool.description} if tool.description else {}),
@@ -119,7 +119,7 @@ def _instructions(request: ChatRequest) -> list[str]:
     if request.response_format == "json_schema" and request.response_schema is not None:
         out.append(
             "Answer with a JSON object that follows this JSON schema:\n"
-            + json.dumps(request.response_schema)
+            + dumps_stdlib(request.response_schema)
         )
     elif request.response_format != "text":
         out.append("Answer with a JSON object.")

@@ -58,9 +58,9 @@ from relaystack.inference.local.embed import (
 from relaystack.inference.local.generate import (
     ChatModel,
     Finish,
+    Generation,
     TextDelta,
     ToolCall,
-    Turn,
     uses_amx,
 )
 from relaystack.inference.local.grammar import grammars_for
@@ -150,7 +150,7 @@ class LocalProvider:
         text: list[str] = []
         calls: list[ToolCall] = []
         finish: Finish | None = None
-        job = self._submit(self._turn_work(request))
+        job = self._submit(self._generation_work(request))
         async with contextlib.aclosing(self._results(job)) as events:
             async for event in events:
                 if isinstance(event, TextDelta):
@@ -167,7 +167,7 @@ class LocalProvider:
         """Take a place in the model's queue now (a full queue is ``Overloaded`` here,
         before the caller has answered anything), and stream the turn's chunks."""
         request = self._chat_request(body)
-        job = self._submit(self._turn_work(request))
+        job = self._submit(self._generation_work(request))
         return _JobChunks(self._chunks(request, job), job)
 
     async def _chunks(self, request: ChatRequest, job: Job) -> AsyncGenerator[dict[str, Any], None]:
@@ -205,11 +205,11 @@ class LocalProvider:
             )
         return request
 
-    def _turn_work(self, request: ChatRequest) -> Callable[[Job], None]:
+    def _generation_work(self, request: ChatRequest) -> Callable[[Job], None]:
         grammars = grammars_for(request)
 
         def work(job: Job) -> None:
-            Turn(self._chat_model(), request, grammars, job.emit, lambda: job.cancelled).run()
+            Generation(self._chat_model(), request, grammars, job.emit, lambda: job.cancelled).run()
 
         return work
 

@@ -1,0 +1,94 @@
+"""SearXNG, the self-hosted metasearch engine, through its JSON search API.
+
+``POST {base_url}/search`` with the form fields ``q`` and ``format=json`` (SearXNG reads
+``/search`` parameters from the query string or the form alike). We POST so the query
+travels in the body: the recording key covers the body but not the query string, so
+two searches in one test are told apart by what they asked, not only by their order.
+
+The answer: ``{"query", "number_of_results", "results": [{"url", "title", "content",
+"engine", "score", ...}], "answers", "suggestions", "unresponsive_engines", ...}``.
+A 403 means the instance does not serve JSON (``search.formats`` in its
+``settings.yml`` must list ``json``); a 429 is its bot limiter.
+
+SearXNG has no domain parameter. With one allowed domain the query gets
+``site:<domain>`` (understood by the engines SearXNG queries by default); with several
+only the results are filtered. It has no location parameter either: ``language`` comes
+from the configuration, and ``user_location`` is not used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import httpx
+
+from relaystack.search import errors
+from relaystack.search.base import DEFAULT_CONTEXT_SIZE, ContextSize, SearchResult, UserLocation
+from relaystack.search.domains import keep_allowed
+from relaystack.search.http import error_detail, json_object, post, result_list
+
+
+class SearxngBackend:
+    name = "SearXNG"
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        *,
+        categories: Sequence[str] = (),
+        engines: Sequence[str] = (),
+        language: str | None = None,
+        safesearch: int | None = None,
+        timeout: float = 10.0,
+    ) -> None:
+        self._client = client
+        self._url = base_url.rstrip("/") + "/search"
+        self._options: dict[str, str] = {}
+        if categories:
+            self._options["categories"] = ",".join(categories)
+        if engines:
+            self._options["engines"] = ",".join(engines)
+        if language:
+            self._options["language"] = language
+        if safesearch is not None:
+            self._options["safesearch"] = str(safesearch)
+        self._timeout = timeout
+
+    async def search(
+        self,
+        query: str,
+        *,
+        max_results: int,
+        allowed_domains: Sequence[str] = (),
+        user_location: UserLocation | None = None,
+        context_size: ContextSize = DEFAULT_CONTEXT_SIZE,
+    ) -> list[SearchResult]:
+        form = {"q": _scoped(query, allowed_domains), "format": "json", **self._options}
+        response = await post(
+            self._client, self._url, backend=self.name, timeout=self._timeout, data=form
+        )
+        self._check(response)
+        results = result_list(json_object(response, self.name), self.name)
+        return keep_allowed(results, allowed_domains)[:max_results]
+
+    def _check(self, response: httpx.Response) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        if status == 403:
+            raise errors.failed(
+                self.name,
+                status,
+                "the instance refuses format=json; list json under search.formats "
+                "in its settings.yml",
+            )
+        if status == 429:
+            raise errors.rate_limited(self.name, error_detail(response))
+        raise errors.failed(self.name, status, error_detail(response))
+
+
+def _scoped(query: str, allowed_domains: Sequence[str]) -> str:
+    if len(allowed_domains) == 1:
+        return f"{query} site:{allowed_domains[0]}"
+    return query

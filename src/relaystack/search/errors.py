@@ -8,7 +8,7 @@ know to retry later. Messages name the backend and its address (without any
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 from relaystack.errors import ApiError
 
@@ -21,10 +21,15 @@ class SearchError(ApiError):
 def display_url(url: str) -> str:
     """``url`` without credentials, query or fragment: safe to put in a message."""
     parts = urlsplit(url)
+    return urlunsplit((parts.scheme, bare_netloc(parts), parts.path, "", ""))
+
+
+def bare_netloc(parts: SplitResult) -> str:
+    """The host and port of a split url, without ``user:password@``."""
     host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    if ":" in host:
+        host = f"[{host}]"  # IPv6
+    return f"{host}:{parts.port}" if parts.port is not None else host
 
 
 def unreachable(backend: str, url: str, detail: str) -> SearchError:

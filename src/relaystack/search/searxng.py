@@ -13,12 +13,14 @@ A 403 means the instance does not serve JSON (``search.formats`` in its
 SearXNG has no domain parameter. With one allowed domain the query gets
 ``site:<domain>`` (understood by the engines SearXNG queries by default); with several
 only the results are filtered. It has no location parameter either: ``language`` comes
-from the configuration, and ``user_location`` is not used.
+from the configuration, and ``user_location`` is not used. An instance behind HTTP basic
+auth is configured as ``http://user:password@host``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
 
@@ -43,7 +45,7 @@ class SearxngBackend:
         timeout: float = 10.0,
     ) -> None:
         self._client = client
-        self._url = base_url.rstrip("/") + "/search"
+        self._url, self._auth = _split_credentials(base_url.rstrip("/") + "/search")
         self._options: dict[str, str] = {}
         if categories:
             self._options["categories"] = ",".join(categories)
@@ -66,7 +68,12 @@ class SearxngBackend:
     ) -> list[SearchResult]:
         form = {"q": _scoped(query, allowed_domains), "format": "json", **self._options}
         response = await post(
-            self._client, self._url, backend=self.name, timeout=self._timeout, data=form
+            self._client,
+            self._url,
+            backend=self.name,
+            timeout=self._timeout,
+            data=form,
+            auth=self._auth,
         )
         self._check(response)
         results = result_list(json_object(response, self.name), self.name)
@@ -86,6 +93,17 @@ class SearxngBackend:
         if status == 429:
             raise errors.rate_limited(self.name, error_detail(response))
         raise errors.failed(self.name, status, error_detail(response))
+
+
+def _split_credentials(url: str) -> tuple[str, httpx.BasicAuth | None]:
+    """An instance behind basic auth (``http://user:pass@host``) gets the credentials as
+    ``auth``: left in the url, the aiohttp transport refuses them beside the header
+    httpx derives from them."""
+    parts = urlsplit(url)
+    if parts.username is None:
+        return url, None
+    auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
+    return urlunsplit(parts._replace(netloc=errors.bare_netloc(parts))), auth
 
 
 def _scoped(query: str, allowed_domains: Sequence[str]) -> str:

@@ -23,6 +23,7 @@ from relaystack.search.call_item import (
 )
 from relaystack.search.citations import citations_in
 from relaystack.search.definition import WebSearchDefinition
+from relaystack.search.errors import no_backend
 from relaystack.search.model_text import results_text
 from tests.support.spec import assert_valid
 
@@ -157,3 +158,17 @@ def test_citations_cover_markers_and_links_to_sources() -> None:
     for citation in found:
         assert_valid("UrlCitationBody", citation)
     assert ResponseOutputText.model_validate(part).annotations[0].type == "url_citation"
+
+
+def test_no_backend_is_a_400_naming_the_tool() -> None:
+    error = no_backend(2)
+    assert error.status_code == 400
+    assert error.envelope() == {
+        "error": {
+            "message": "The web_search tool is not available: this server has no search "
+            "backend configured (tools.web_search.backend).",
+            "type": "invalid_request_error",
+            "param": "tools[2]",
+            "code": "web_search_not_configured",
+        }
+    }

@@ -3,14 +3,15 @@
 The client of relaystack did nothing wrong when a search backend fails, so these are
 5xx (a 502, or a 504 for a timeout) except a rate limit, which stays a 429 so clients
 know to retry later. Messages name the backend and its address (without any
-``user:password@``), never an API key.
+``user:password@``), never an API key. ``no_backend`` is the one client-facing 400: a
+request offering ``web_search`` to a server without a backend.
 """
 
 from __future__ import annotations
 
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
-from relaystack.errors import ApiError
+from relaystack.errors import ApiError, InvalidRequest
 
 
 class SearchError(ApiError):
@@ -76,4 +77,14 @@ def bad_answer(backend: str, detail: str) -> SearchError:
     return SearchError(
         f"The {backend} search backend sent an answer relaystack cannot read: {detail}",
         code="search_backend_bad_response",
+    )
+
+
+def no_backend(tool_index: int) -> InvalidRequest:
+    """A request offers ``web_search`` but the server has no search backend: a 400."""
+    return InvalidRequest(
+        "The web_search tool is not available: this server has no search backend "
+        "configured (tools.web_search.backend).",
+        param=f"tools[{tool_index}]",
+        code="web_search_not_configured",
     )

@@ -25,13 +25,11 @@ async def post(
 ) -> httpx.Response:
     """POST and read the whole answer; connection trouble becomes a 502/504."""
     try:
-        response = await client.post(url, timeout=timeout, **request)
-        await response.aread()
+        return await client.post(url, timeout=timeout, **request)
     except httpx.HTTPError as exc:
         if _timed_out(exc):
             raise errors.timed_out(backend, url, timeout) from exc
         raise errors.unreachable(backend, url, _describe(exc)) from exc
-    return response
 
 
 def json_object(response: httpx.Response, backend: str) -> dict[str, Any]:

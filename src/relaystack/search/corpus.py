@@ -13,12 +13,12 @@ Two sources, both read once at start-up:
 
 from __future__ import annotations
 
-import json
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 from relaystack.search.base import SearchResult
+from relaystack.wire import json as wire_json
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown", ".html", ".htm"}
 
@@ -40,7 +40,7 @@ def load_directory(directory: Path, base_url: str | None = None) -> list[SearchR
 
 def load_pages_file(path: Path) -> list[SearchResult]:
     try:
-        data: Any = json.loads(path.read_text(encoding="utf-8"))
+        data: Any = wire_json.loads_lenient(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise CorpusError(f"search pages file {path} cannot be read: {exc}") from exc
     if isinstance(data, dict):

@@ -12,10 +12,10 @@ from typing import Any
 
 import aiohttp
 import httpx
-import orjson
 
 from relaystack.search import errors
 from relaystack.search.base import SearchResult
+from relaystack.wire import json as wire_json
 
 _MAX_DETAIL = 300  # characters of a backend's own error message kept in ours
 
@@ -34,8 +34,8 @@ async def post(
 
 def json_object(response: httpx.Response, backend: str) -> dict[str, Any]:
     try:
-        data = orjson.loads(response.content)
-    except orjson.JSONDecodeError as exc:
+        data = wire_json.loads(response.content)
+    except ValueError as exc:
         excerpt = response.text[:80].strip() or "an empty body"
         raise errors.bad_answer(backend, f"not JSON ({excerpt!r})") from exc
     if not isinstance(data, dict):
@@ -65,8 +65,8 @@ def _text(entry: dict[str, Any], field: str) -> str:
 def error_detail(response: httpx.Response) -> str:
     """The API's own words: ``{"error": {"message"}}``, ``{"detail": {"error"}}``, text."""
     try:
-        data: Any = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
+        data: Any = wire_json.loads(response.content)
+    except ValueError:
         data = response.text
     for path in (("error", "message"), ("detail", "error"), ("detail",), ("error",), ("message",)):
         found = data

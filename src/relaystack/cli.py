@@ -15,6 +15,7 @@ from relaystack.config import (
     load_config,
     with_recording_overrides,
 )
+from relaystack.recording.modes import RECORD_MODES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,7 +29,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="port to listen on (default 8321)")
     serve.add_argument(
         "--record-mode",
-        choices=["live", "record", "replay", "record-if-missing"],
+        choices=RECORD_MODES,
         help="record or replay upstream calls (env RELAYSTACK_RECORD_MODE; default live)",
     )
     serve.add_argument(

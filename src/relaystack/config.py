@@ -16,11 +16,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from relaystack.auth_keys import keys_from_env, keys_from_file
+from relaystack.recording.modes import RecordMode
 from relaystack.store.runners import normalize_url
 
 DEFAULT_PORT = 8321
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
-RecordMode = Literal["live", "record", "replay", "record-if-missing"]
 
 _ENV_PATTERN = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
 

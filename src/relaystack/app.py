@@ -9,13 +9,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from relaystack import __version__
 from relaystack.api.body import documented_models
+from relaystack.api.context import authenticate
 from relaystack.api.errors import install_error_handlers
-from relaystack.api.routes import chat, conversations, models, responses
+from relaystack.api.routes import (
+    chat_api,
+    conversations_api,
+    docs_api,
+    health_api,
+    models_api,
+    responses_api,
+)
 from relaystack.config import (
     Config,
     ConfigError,
@@ -110,18 +118,29 @@ def build_app(
         version=__version__,
         description="An OpenAI-compatible Responses API server.",
         lifespan=lifespan,
+        # Served by docs_api instead, where the API key can guard them.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.max_body_bytes = config.server.max_body_bytes
     app.state.api_keys = (
         {entry.key: entry.owner for entry in config.auth.keys} if config.auth else None
     )
     install_error_handlers(app)
-    app.include_router(responses.router)
-    app.include_router(conversations.router)
-    app.include_router(chat.router)
-    app.include_router(models.router)
+    include_routes(app, open_docs=config.server.open_docs)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def include_routes(app: FastAPI, *, open_docs: bool) -> None:
+    """Every route needs the API key (when keys are configured) but the health check,
+    and the docs when ``open_docs`` says so."""
+    keyed = [Depends(authenticate)]
+    for api in (responses_api, conversations_api, chat_api, models_api):
+        app.include_router(api.router, dependencies=keyed)
+    app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)
+    app.include_router(health_api.router)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

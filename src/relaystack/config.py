@@ -37,6 +37,9 @@ class ServerConfig(_Strict):
     host: str = "127.0.0.1"
     port: int = Field(DEFAULT_PORT, ge=0, le=65535)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
+    # With API keys configured, /docs, /redoc and /openapi.json need a key too
+    # unless this opens them.
+    open_docs: bool = False
 
 
 class OpenAICompatibleProviderConfig(_Strict):

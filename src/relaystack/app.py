@@ -24,18 +24,13 @@ from relaystack.api.routes import (
     models_api,
     responses_api,
 )
-from relaystack.config import (
-    Config,
-    ConfigError,
-    OpenAICompatibleProviderConfig,
-    ProviderConfig,
-    RecordingConfig,
-)
+from relaystack.config import Config, ConfigError, RecordingConfig
 from relaystack.conversations.service import ConversationsService
 from relaystack.errors import ApiError
 from relaystack.ids import Clock, IdSource
-from relaystack.inference.base import InferenceProvider
-from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
+from relaystack.inference.openai_compatible import connection_pool
+from relaystack.inference.provider_type import ProviderContext
+from relaystack.inference.providers import provider_type
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.service import ResponsesService
 from relaystack.store.sql import SqlStore
@@ -47,29 +42,26 @@ class StartupError(Exception):
     """The server cannot start; one line says which setting and why."""
 
 
-def build_provider(config: ProviderConfig, recording: RecordingConfig) -> InferenceProvider:
-    if isinstance(config, OpenAICompatibleProviderConfig):
-        return OpenAICompatibleProvider(config, transport=_transport(config, recording))
-    from relaystack.inference.local import LocalProvider  # llama.cpp loads only when used
+def upstream_transport(
+    recording: RecordingConfig,
+) -> Callable[[str], httpx.AsyncBaseTransport | None]:
+    """The transport each provider's upstream HTTP goes through, by its base URL."""
 
-    return LocalProvider(config)
+    def transport(base_url: str) -> httpx.AsyncBaseTransport | None:
+        if recording.mode == "live":
+            return None  # no wrapper at all: live traffic pays nothing for the feature
+        from relaystack.recording.transport import RecordingTransport
 
+        assert recording.directory is not None  # the config guarantees it outside live mode
+        return RecordingTransport(
+            connection_pool(),
+            mode=recording.mode,
+            directory=Path(recording.directory),
+            base_url=base_url,
+            pacing=recording.pacing,
+        )
 
-def _transport(
-    config: OpenAICompatibleProviderConfig, recording: RecordingConfig
-) -> httpx.AsyncBaseTransport | None:
-    if recording.mode == "live":
-        return None  # no wrapper at all: live traffic pays nothing for the feature
-    from relaystack.recording.transport import RecordingTransport
-
-    assert recording.directory is not None  # the config guarantees it outside live mode
-    return RecordingTransport(
-        connection_pool(),
-        mode=recording.mode,
-        directory=Path(recording.directory),
-        base_url=config.base_url,
-        pacing=recording.pacing,
-    )
+    return transport
 
 
 def build_app(
@@ -88,17 +80,23 @@ def build_app(
         except Exception as exc:
             raise StartupError(f"storage.url: cannot open {config.storage.url}: {exc}") from exc
         registry = ModelRegistry()
+        context = ProviderContext(
+            ids=ids or IdSource(),
+            clock=clock or Clock(),
+            upstream_transport=upstream_transport(config.recording),
+        )
         try:
             for index, provider_config in enumerate(config.providers):
+                build = provider_type(provider_config.type).build
                 try:
-                    await registry.add_provider(build_provider(provider_config, config.recording))
+                    await registry.add_provider(build(provider_config, context))
                 except (ApiError, ConfigError) as exc:
                     message = exc.message if isinstance(exc, ApiError) else str(exc)
                     raise StartupError(
                         f"providers.{index} ({provider_config.id}): {message}"
                     ) from exc
             service = ResponsesService(
-                store=store, models=registry, ids=ids or IdSource(), clock=clock or Clock()
+                store=store, models=registry, ids=context.ids, clock=context.clock
             )
             app.state.models = registry
             app.state.responses = service

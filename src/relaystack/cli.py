@@ -14,6 +14,7 @@ from relaystack.config import (
     load_config,
     parse_config,
     with_recording_overrides,
+    without_password,
 )
 from relaystack.inference.providers import provider_type
 from relaystack.recording.modes import RECORD_MODES
@@ -77,7 +78,7 @@ def _check(args: argparse.Namespace) -> int:
     for provider in config.providers:
         source = provider_type(provider.type).describe(provider)
         print(f"provider {provider.id}: {provider.type}, {source}")
-    print(f"storage: {config.storage.url}")
+    print(f"storage: {without_password(config.storage.url)}")
     print(f"recording: {config.recording.mode} {config.recording.directory or ''}".rstrip())
     print(f"auth: {'on' if config.auth else 'off'}")
     print(f"listen: http://{config.server.host}:{config.server.port}/v1")

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Union
 
 import platformdirs
 import yaml
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from relaystack.auth_keys import keys_from_env, keys_from_file
 from relaystack.config_model import ConfigError as ConfigError
@@ -26,6 +26,7 @@ DEFAULT_PORT = 8321
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 
 _ENV_PATTERN = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
+_PASSWORD_PATTERN = re.compile(r"(://[^/@:]*:)[^/@]*@")
 
 
 class ServerConfig(ConfigModel):
@@ -46,14 +47,53 @@ ProviderConfig = Annotated[
 
 
 class StorageConfig(ConfigModel):
-    url: str = ""
+    # Empty: a SQLite file in the user's data dir.
+    url: str = Field("", validate_default=True)
 
-    @model_validator(mode="after")
-    def _default_url(self) -> StorageConfig:
-        if not self.url:
-            self.url = default_sqlite_url()
-        normalize_url(self.url)  # an unsupported database says so here, not at start-up
-        return self
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, url: str) -> str:
+        url = url or default_sqlite_url()
+        check_storage_url(url)  # a bad URL says so here, not at start-up
+        return url
+
+
+SQLITE_URL_FORMS = "sqlite:///relative.db or sqlite:////abs/path.db"
+URL_FORMS = f"{SQLITE_URL_FORMS}, or postgresql://USER@HOST/DB"
+
+
+def check_storage_url(url: str) -> None:
+    """Explain a URL we cannot open, quoting at most its scheme (never a password)."""
+    scheme, colon, rest = url.partition(":")
+    if not colon:
+        raise ValueError(f"not a database URL: use {URL_FORMS}")
+    # ``sqlite://`` alone is an in-memory database; ``sqlite://name.db`` would be one too.
+    if _is_sqlite(scheme) and rest != "//" and not rest.startswith("///"):
+        raise ValueError(f"a SQLite URL looks like {SQLITE_URL_FORMS}")
+    try:
+        normalize_url(url)
+    except ValueError:
+        raise ValueError(f"unsupported database {scheme!r}: use {URL_FORMS}") from None
+
+
+def anchor_sqlite_path(url: str, directory: Path) -> str:
+    """A relative SQLite path made absolute against ``directory``; other URLs as given."""
+    scheme, _, rest = url.partition(":")
+    if not _is_sqlite(scheme) or not rest.startswith("///"):
+        return url
+    path = rest.removeprefix("///")
+    if not path or path.startswith(("/", ":memory:", "?")):
+        return url
+    return f"{scheme}:///{directory.resolve() / path}"
+
+
+def _is_sqlite(scheme: str) -> bool:
+    return scheme.lower().partition("+")[0] == "sqlite"
+
+
+def without_password(url: str) -> str:
+    """``postgresql://user:***@host/db`` for logs and messages."""
+    return _PASSWORD_PATTERN.sub(r"\1***@", url)
 
 
 class RecordingConfig(ConfigModel):
@@ -169,16 +209,22 @@ def substitute_env(value: Any, environ: dict[str, str] | None = None) -> Any:
     return _ENV_PATTERN.sub(replace, value)
 
 
-def parse_config(data: Any) -> Config:
+def parse_config(data: Any, config_dir: Path | None = None) -> Config:
+    """Validate a configuration tree. ``config_dir`` is the directory of the file it
+    came from: a relative SQLite path is read relative to it (without a file, relative
+    to the working directory)."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError("the configuration must be a mapping at the top level")
     data = substitute_env(data)
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_first_problem(exc)) from None
+    if config_dir is not None:
+        config.storage.url = anchor_sqlite_path(config.storage.url, config_dir)
+    return config
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -190,14 +236,21 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
-    return parse_config(data)
+    return parse_config(data, config_dir=Path(path).parent)
 
 
 def _first_problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
     location = ".".join(str(part) for part in error["loc"] if part not in PROVIDER_TYPES)
     message = error["msg"]
-    if error["type"] == "extra_forbidden":
+    known_types = f"known types: {', '.join(PROVIDER_TYPES)}"
+    if error["type"] == "union_tag_invalid":
+        location += ".type"
+        message = f"unknown provider type {error['ctx']['tag']!r}; {known_types}"
+    elif error["type"] == "union_tag_not_found":
+        location += ".type"
+        message = f"a provider needs a type; {known_types}"
+    elif error["type"] == "extra_forbidden":
         message = "unknown key"
     elif message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")

@@ -6,15 +6,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
 import pytest
 
+from relaystack.app import build_app
 from relaystack.config import ConfigError, load_config, parse_config
+from tests.support.servers import ServerThread
 
 
-def relaystack(*args: str) -> subprocess.CompletedProcess[str]:
+def relaystack(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """The CLI as a user runs it, in a process of its own."""
     return subprocess.run(
-        [sys.executable, "-m", "relaystack", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "relaystack", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
     )
 
 
@@ -60,8 +67,11 @@ def test_defaults_give_sqlite_in_the_user_data_dir() -> None:
     [
         ({"server": {"port": "eighty"}}, "server.port"),
         ({"providers": [{"id": "x", "type": "openai-compatible"}]}, "providers.0.base_url"),
-        ({"storage": {"uri": "x"}}, "storage.uri: unknown key"),
-        ({"providers": [{"id": "x", "type": "telepathy"}]}, "providers.0"),
+        ({"storage": {"uri": "x"}}, "storage: unknown key 'uri' (did you mean 'url'?)"),
+        ({"servr": {}}, "config: unknown key 'servr' (did you mean 'server'?)"),
+        ({"server": {"zzz": 1}}, "server: unknown key 'zzz'"),
+        ({"providers": [{"id": "x", "type": "telepathy"}]}, "providers.0.type"),
+        ({"providers": [{"id": "x"}]}, "providers.0.type: a provider needs a type"),
         (
             {
                 "providers": [
@@ -169,3 +179,116 @@ def test_an_unsupported_database_stops_start_up_in_one_line(tmp_path: Path) -> N
     assert len(lines) == 1, result.stderr
     assert "storage" in lines[0]
     assert "mysql" in lines[0]
+
+
+def _check_fails(tmp_path: Path, yaml_text: str) -> str:
+    """The one line ``relaystack check`` prints for a bad file."""
+    path = tmp_path / "relaystack.yaml"
+    path.write_text(yaml_text)
+    result = relaystack("check", "--config", str(path))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0].removeprefix("relaystack: bad configuration: ")
+
+
+def test_check_names_a_misspelt_key_and_the_key_meant(tmp_path: Path) -> None:
+    line = _check_fails(
+        tmp_path,
+        "providers:\n  - id: vllm\n    type: openai-compatible\n    baseurl: http://h/v1\n",
+    )
+    assert line == "providers.0: unknown key 'baseurl' (did you mean 'base_url'?)"
+
+
+def test_check_lists_the_provider_types_there_are(tmp_path: Path) -> None:
+    line = _check_fails(
+        tmp_path,
+        "providers:\n  - id: vllm\n    type: openai_compatible\n    base_url: http://h/v1\n",
+    )
+    assert line == (
+        "providers.0.type: unknown provider type 'openai_compatible'; "
+        "known types: openai-compatible, local"
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (
+            "sqlite:/rel.db",
+            "storage.url: a SQLite URL looks like sqlite:///relative.db or sqlite:////abs/path.db",
+        ),
+        (
+            "sqlite://rel.db",
+            "storage.url: a SQLite URL looks like sqlite:///relative.db or sqlite:////abs/path.db",
+        ),
+        (
+            "postgre://admin:s3cret@db:5432/relaystack",
+            "storage.url: unsupported database 'postgre': use sqlite:///relative.db or "
+            "sqlite:////abs/path.db, or postgresql://USER@HOST/DB",
+        ),
+        (
+            "postgresql:/admin:s3cret@db/relaystack",
+            "storage.url: unsupported database 'postgresql': use sqlite:///relative.db or "
+            "sqlite:////abs/path.db, or postgresql://USER@HOST/DB",
+        ),
+    ],
+)
+def test_check_explains_a_storage_url_without_echoing_it(
+    tmp_path: Path, url: str, expected: str
+) -> None:
+    line = _check_fails(tmp_path, f"storage:\n  url: {url}\n")
+    assert line == expected
+    assert "s3cret" not in line
+
+
+def test_check_never_prints_a_database_password(tmp_path: Path) -> None:
+    path = tmp_path / "relaystack.yaml"
+    path.write_text(
+        "providers:\n  - type: local\n"
+        "storage:\n  url: postgresql://admin:s3cret@db:5432/relaystack\n"
+    )
+    result = relaystack("check", "--config", str(path))
+    assert result.returncode == 0, result.stderr
+    assert "storage: postgresql://admin:***@db:5432/relaystack" in result.stdout
+    assert "s3cret" not in result.stdout + result.stderr
+
+
+def test_a_relative_sqlite_path_in_a_file_is_read_relative_to_the_file(tmp_path: Path) -> None:
+    config_dir, elsewhere = tmp_path / "etc", tmp_path / "elsewhere"
+    config_dir.mkdir()
+    elsewhere.mkdir()
+    path = config_dir / "relaystack.yaml"
+    path.write_text("providers:\n  - type: local\nstorage:\n  url: sqlite:///state/rel.db\n")
+    result = relaystack("check", "--config", str(path), cwd=elsewhere)
+    assert result.returncode == 0, result.stderr
+    assert f"storage: sqlite:///{config_dir / 'state' / 'rel.db'}\n" in result.stdout
+    result = relaystack("check", "--config", "relaystack.yaml", cwd=config_dir)
+    assert f"storage: sqlite:///{config_dir / 'state' / 'rel.db'}\n" in result.stdout
+
+
+def test_a_server_keeps_its_state_beside_the_file_that_names_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config_dir, elsewhere = tmp_path / "etc", tmp_path / "elsewhere"
+    config_dir.mkdir()
+    elsewhere.mkdir()
+    path = config_dir / "relaystack.yaml"
+    path.write_text(
+        "providers:\n"
+        "  - {id: a, type: openai-compatible, base_url: 'http://127.0.0.1:9/v1', models: [m]}\n"
+        "storage:\n  url: sqlite:///rel.db\n"
+    )
+    monkeypatch.chdir(elsewhere)
+    with ServerThread(build_app(load_config("../etc/relaystack.yaml"))) as thread:
+        assert httpx.get(f"{thread.url}/v1/responses").status_code == 200
+    assert (config_dir / "rel.db").is_file()
+    assert not (elsewhere / "rel.db").exists()
+
+
+def test_a_relative_sqlite_path_without_a_file_stays_relative_to_the_working_directory() -> None:
+    for url in ("sqlite:///rel.db", "sqlite:///:memory:", "sqlite://", "sqlite:////abs/x.db"):
+        assert parse_config({"storage": {"url": url}}).storage.url == url
+    assert parse_config({"storage": {"url": "sqlite:////abs/x.db"}}, Path("/etc")).storage.url == (
+        "sqlite:////abs/x.db"
+    )

@@ -9,25 +9,28 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from relaystack import __version__
 from relaystack.api.body import documented_models
+from relaystack.api.context import authenticate
 from relaystack.api.errors import install_error_handlers
-from relaystack.api.routes import chat, conversations, models, responses
-from relaystack.config import (
-    Config,
-    ConfigError,
-    OpenAICompatibleProviderConfig,
-    ProviderConfig,
-    RecordingConfig,
+from relaystack.api.routes import (
+    chat_api,
+    conversations_api,
+    docs_api,
+    health_api,
+    models_api,
+    responses_api,
 )
+from relaystack.config import Config, ConfigError, RecordingConfig, without_password
 from relaystack.conversations.service import ConversationsService
 from relaystack.errors import ApiError
 from relaystack.ids import Clock, IdSource
-from relaystack.inference.base import InferenceProvider
-from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
+from relaystack.inference.openai_compatible import connection_pool
+from relaystack.inference.provider_type import ProviderContext
+from relaystack.inference.providers import provider_type
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.service import ResponsesService
 from relaystack.store.sql import SqlStore
@@ -39,29 +42,26 @@ class StartupError(Exception):
     """The server cannot start; one line says which setting and why."""
 
 
-def build_provider(config: ProviderConfig, recording: RecordingConfig) -> InferenceProvider:
-    if isinstance(config, OpenAICompatibleProviderConfig):
-        return OpenAICompatibleProvider(config, transport=_transport(config, recording))
-    from relaystack.inference.local import LocalProvider  # llama.cpp loads only when used
+def upstream_transport(
+    recording: RecordingConfig,
+) -> Callable[[str], httpx.AsyncBaseTransport | None]:
+    """The transport each provider's upstream HTTP goes through, by its base URL."""
 
-    return LocalProvider(config)
+    def transport(base_url: str) -> httpx.AsyncBaseTransport | None:
+        if recording.mode == "live":
+            return None  # no wrapper at all: live traffic pays nothing for the feature
+        from relaystack.recording.transport import RecordingTransport
 
+        assert recording.directory is not None  # the config guarantees it outside live mode
+        return RecordingTransport(
+            connection_pool(),
+            mode=recording.mode,
+            directory=Path(recording.directory),
+            base_url=base_url,
+            pacing=recording.pacing,
+        )
 
-def _transport(
-    config: OpenAICompatibleProviderConfig, recording: RecordingConfig
-) -> httpx.AsyncBaseTransport | None:
-    if recording.mode == "live":
-        return None  # no wrapper at all: live traffic pays nothing for the feature
-    from relaystack.recording.transport import RecordingTransport
-
-    assert recording.directory is not None  # the config guarantees it outside live mode
-    return RecordingTransport(
-        connection_pool(),
-        mode=recording.mode,
-        directory=Path(recording.directory),
-        base_url=config.base_url,
-        pacing=recording.pacing,
-    )
+    return transport
 
 
 def build_app(
@@ -78,19 +78,26 @@ def build_app(
         try:
             store = await SqlStore.open(config.storage.url)
         except Exception as exc:
-            raise StartupError(f"storage.url: cannot open {config.storage.url}: {exc}") from exc
+            url = without_password(config.storage.url)
+            raise StartupError(f"storage.url: cannot open {url}: {exc}") from exc
         registry = ModelRegistry()
+        context = ProviderContext(
+            ids=ids or IdSource(),
+            clock=clock or Clock(),
+            upstream_transport=upstream_transport(config.recording),
+        )
         try:
             for index, provider_config in enumerate(config.providers):
+                build = provider_type(provider_config.type).build
                 try:
-                    await registry.add_provider(build_provider(provider_config, config.recording))
+                    await registry.add_provider(build(provider_config, context))
                 except (ApiError, ConfigError) as exc:
                     message = exc.message if isinstance(exc, ApiError) else str(exc)
                     raise StartupError(
                         f"providers.{index} ({provider_config.id}): {message}"
                     ) from exc
             service = ResponsesService(
-                store=store, models=registry, ids=ids or IdSource(), clock=clock or Clock()
+                store=store, models=registry, ids=context.ids, clock=context.clock
             )
             app.state.models = registry
             app.state.responses = service
@@ -110,18 +117,29 @@ def build_app(
         version=__version__,
         description="An OpenAI-compatible Responses API server.",
         lifespan=lifespan,
+        # Served by docs_api instead, where the API key can guard them.
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.max_body_bytes = config.server.max_body_bytes
     app.state.api_keys = (
         {entry.key: entry.owner for entry in config.auth.keys} if config.auth else None
     )
     install_error_handlers(app)
-    app.include_router(responses.router)
-    app.include_router(conversations.router)
-    app.include_router(chat.router)
-    app.include_router(models.router)
+    include_routes(app, open_docs=config.server.open_docs)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def include_routes(app: FastAPI, *, open_docs: bool) -> None:
+    """Every route needs the API key (when keys are configured) but the health check,
+    and the docs when ``open_docs`` says so."""
+    keyed = [Depends(authenticate)]
+    for api in (responses_api, conversations_api, chat_api, models_api):
+        app.include_router(api.router, dependencies=keyed)
+    app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)
+    app.include_router(health_api.router)
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

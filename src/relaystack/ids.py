@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 
 
 def random_id(prefix: str) -> str:
-    # 48 hex digits after the prefix, the length OpenAI's own ids have.
-    return f"{prefix}_{secrets.token_hex(24)}"
+    # 48 hex digits after the prefix, the length OpenAI's own ids have. A prefix may
+    # bring its own separator: chat completions are "chatcmpl-...", not "chatcmpl_...".
+    separator = "" if prefix.endswith("-") else "_"
+    return f"{prefix}{separator}{secrets.token_hex(24)}"
 
 
 @dataclass

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from relaystack.inference.local import LocalProvider
+from relaystack.inference.local.provider import LocalProvider
 from tests.local.support import config
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaystack.config import LocalProviderConfig
+from relaystack.inference.local.config import LocalProviderConfig
 
 MODEL = "smollm2-135m-instruct"
 

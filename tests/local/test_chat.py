@@ -10,8 +10,8 @@ import pytest
 from llama_cpp import Llama
 
 from relaystack.errors import InvalidRequest, NotFound
-from relaystack.inference.local import LocalProvider
 from relaystack.inference.local.model import default_model_path
+from relaystack.inference.local.provider import LocalProvider
 from tests.local.support import MODEL, chat
 
 WEATHER_PARAMS = {

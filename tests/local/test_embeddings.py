@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from relaystack.errors import InvalidRequest
-from relaystack.inference.local import LocalProvider
 from relaystack.inference.local.model import default_model_path
+from relaystack.inference.local.provider import LocalProvider
 
 E5 = "multilingual-e5-small"
 

@@ -8,11 +8,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
 
 from relaystack.app import build_app
 from relaystack.config import parse_config
+from relaystack.ids import Clock, IdSource
 from relaystack.testing.server import ServerThread
+from tests.local.support import chat
 
 CHAT_MODEL = "local/smollm2-135m-instruct"
 
@@ -133,6 +136,29 @@ def test_responses_echo_the_sampling_the_local_model_used(tmp_path: Path) -> Non
     # Unset, the small model samples cooler than OpenAI's 1.0, and says so.
     assert (defaulted["temperature"], defaulted["top_p"]) == (0.2, 0.95)
     assert (chosen["temperature"], chosen["top_p"]) == (0.7, 0.5)
+
+
+def test_the_local_model_takes_its_ids_and_clock_from_the_app(tmp_path: Path) -> None:
+    made: list[str] = []
+
+    def next_id(prefix: str) -> str:
+        made.append(f"{prefix}fixed{len(made)}")
+        return made[-1]
+
+    config = parse_config(
+        {
+            "providers": [{"type": "local"}],
+            "storage": {"url": f"sqlite:///{tmp_path / 'state.db'}"},
+        }
+    )
+    app = build_app(config, ids=IdSource(next_id), clock=Clock(lambda: 1234567890.5))
+    body = {**chat("Say hi.", max_tokens=3), "model": CHAT_MODEL}
+    with ServerThread(app) as server:
+        client = openai.OpenAI(base_url=f"{server.url}/v1", api_key="unused", max_retries=0)
+        whole = client.chat.completions.create(**body)
+        chunks = list(client.chat.completions.create(**body, stream=True))
+    assert (whole.id, whole.created) == ("chatcmpl-fixed0", 1234567890)
+    assert {(chunk.id, chunk.created) for chunk in chunks} == {("chatcmpl-fixed1", 1234567890)}
 
 
 def test_a_json_request_whose_client_leaves_frees_the_model(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from relaystack.errors import Overloaded
-from relaystack.inference.local import LocalProvider
+from relaystack.inference.local.provider import LocalProvider
 from tests.local.support import chat
 
 LONG = "Write a very long and detailed essay about the history of the Roman Empire."

@@ -1,9 +1,16 @@
-"""Who is asking and under which test id: read once per request from its headers."""
+"""Who is asking and under which test id: read once per request from its headers.
+
+``authenticate`` is a dependency of every route but the health check (``app.py``
+attaches it to the routers, so a new route cannot forget it); handlers take the
+owner it found as an ``Owner`` parameter.
+"""
 
 from __future__ import annotations
 
 import hmac
+from typing import Annotated
 
+from fastapi import Depends
 from starlette.requests import Request
 
 from relaystack.errors import Unauthorized
@@ -21,17 +28,28 @@ def request_owner(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token:
+        # Header values arrive decoded as latin-1: back to the bytes the client sent,
+        # because compare_digest refuses a str with non-ASCII characters.
+        sent = token.encode("latin-1")
         for key, owner in keys.items():
-            if hmac.compare_digest(key, token):
+            if hmac.compare_digest(key.encode(), sent):
                 return owner
     raise Unauthorized("Incorrect or missing API key. Send it as 'Authorization: Bearer <key>'.")
 
 
-def bind_request(request: Request) -> str:
-    """Authenticate, bind the test id for the recorder, and return the owner."""
+async def authenticate(request: Request) -> str:
+    """Authenticate, bind the test id for the recorder, and return the owner.
+
+    Async on purpose: FastAPI runs a sync dependency in a worker thread, where the
+    test id would be bound in a context the handler never sees.
+    """
     owner = request_owner(request)
     current_test_id.set(test_id_of(request))
     return owner
+
+
+# The caller's owner in a handler; FastAPI runs ``authenticate`` once per request.
+Owner = Annotated[str, Depends(authenticate)]
 
 
 def test_id_of(request: Request) -> str | None:

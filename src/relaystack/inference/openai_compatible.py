@@ -10,8 +10,8 @@ import aiohttp
 import httpx
 from httpx_aiohttp import AiohttpTransport
 
-from relaystack.config import OpenAICompatibleProviderConfig
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
+from relaystack.inference.openai_compatible_config import OpenAICompatibleProviderConfig
 from relaystack.wire.json import dumps, loads, loads_lenient
 from relaystack.wire.sse import PayloadDecoder
 

@@ -1,5 +1,6 @@
 """Record and replay upstream HTTP traffic in the reference system's recording format."""
 
-from relaystack.recording.transport import MODES, Mode, RecordingMissError, RecordingTransport
+from relaystack.recording.modes import RECORD_MODES, RecordMode
+from relaystack.recording.transport import RecordingMissError, RecordingTransport
 
-__all__ = ["MODES", "Mode", "RecordingMissError", "RecordingTransport"]
+__all__ = ["RECORD_MODES", "RecordMode", "RecordingMissError", "RecordingTransport"]

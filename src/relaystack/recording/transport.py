@@ -22,7 +22,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -48,15 +48,13 @@ from relaystack.recording.keys import (
     normalize_body,
     request_key,
 )
+from relaystack.recording.modes import RECORD_MODES, RecordMode
 from relaystack.recording.runlog import run_log_from
 from relaystack.recording.sse import ReplayedStreamBody, parse_events
 from relaystack.recording.store import RecordingStore
 from relaystack.wire.json import dumps, loads_lenient
 
 log = logging.getLogger(__name__)
-
-Mode = Literal["live", "record", "replay", "record-if-missing"]
-MODES: tuple[str, ...] = get_args(Mode)
 
 RECORDING_HEADER = "x-relaystack-recording"  # which file answered: handy when debugging
 MISS_HEADER = "x-relaystack-recording-miss"
@@ -97,15 +95,15 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         self,
         inner: httpx.AsyncBaseTransport,
         *,
-        mode: Mode,
+        mode: RecordMode,
         directory: Path,
         base_url: str,
         pacing: float = 0.0,
         run_log: Path | None = None,
         raise_on_miss: bool = False,
     ) -> None:
-        if mode not in MODES:
-            raise ValueError(f"unknown recording mode {mode!r}; expected one of {MODES}")
+        if mode not in RECORD_MODES:
+            raise ValueError(f"unknown recording mode {mode!r}; expected one of {RECORD_MODES}")
         self.mode = mode
         self.base_url = base_url
         self.pacing = pacing

@@ -1,9 +1,7 @@
 """The embedded local provider: GGUF models run in-process by llama.cpp.
 
-``provider`` is the ``InferenceProvider``; the other modules are its parts (the model
-files, the worker thread, prompts and grammars, the chunks it emits, embeddings).
+``provider`` is the ``InferenceProvider``; ``config`` declares the provider type (and
+imports nothing of llama.cpp, so reading a configuration never loads it); the other
+modules are its parts (the model files, the worker thread, prompts and grammars, the
+chunks it emits, embeddings).
 """
-
-from relaystack.inference.local.provider import LocalProvider
-
-__all__ = ["LocalProvider"]

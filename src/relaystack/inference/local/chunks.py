@@ -8,18 +8,10 @@ deltas, tool calls (one chunk each, with their whole arguments), a chunk with th
 
 from __future__ import annotations
 
-import secrets
-import string
-import time
+from collections.abc import Callable
 from typing import Any
 
 from relaystack.inference.local.generate import Finish, ToolCall
-
-_ALPHABET = string.ascii_letters + string.digits
-
-
-def _random_id(prefix: str) -> str:
-    return prefix + "".join(secrets.choice(_ALPHABET) for _ in range(24))
 
 
 def usage(finish: Finish) -> dict[str, int]:
@@ -31,10 +23,22 @@ def usage(finish: Finish) -> dict[str, int]:
 
 
 class ChunkWriter:
-    def __init__(self, model: str, *, include_usage: bool) -> None:
-        self.id = _random_id("chatcmpl-")
-        self.created = int(time.time())
+    """One turn's chunks. Its ids and ``created`` come from the app's injected
+    ``IdSource`` and ``Clock``, so a deterministic app gives deterministic chunks."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        include_usage: bool,
+        completion_id: str,
+        created: int,
+        call_ids: Callable[[str], str],
+    ) -> None:
+        self.id = completion_id
+        self.created = created
         self.model = model
+        self._call_ids = call_ids
         self.include_usage = include_usage
         self._tool_calls = 0
 
@@ -69,7 +73,7 @@ class ChunkWriter:
                 "tool_calls": [
                     {
                         "index": index,
-                        "id": _random_id("call_"),
+                        "id": self._call_ids("call"),
                         "type": "function",
                         "function": {"name": call.name, "arguments": call.arguments},
                     }

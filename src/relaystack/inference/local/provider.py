@@ -42,10 +42,11 @@ import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any
 
-from relaystack.config import LocalProviderConfig
 from relaystack.errors import ApiError, InvalidRequest, NotFound
+from relaystack.ids import Clock, IdSource
 from relaystack.inference.base import ChunkStream, ModelInfo, UpstreamError
 from relaystack.inference.local.chunks import ChunkWriter, completion
+from relaystack.inference.local.config import LocalProviderConfig
 from relaystack.inference.local.embed import (
     Embedder,
     check_dimensions,
@@ -80,9 +81,17 @@ EMBED_BATCH = 64
 
 
 class LocalProvider:
-    def __init__(self, config: LocalProviderConfig) -> None:
+    def __init__(
+        self,
+        config: LocalProviderConfig,
+        *,
+        ids: IdSource | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.id = config.id
         self.config = config
+        self._ids = ids or IdSource()
+        self._clock = clock or Clock()
         self.model_path, self.model_id = resolve_model(config.model_path, config.model_id)
         self.embedder: Embedder | None
         if config.embedding_model_path:
@@ -146,7 +155,7 @@ class LocalProvider:
 
     async def chat_completion(self, body: dict[str, Any]) -> dict[str, Any]:
         request = self._chat_request(body)
-        writer = ChunkWriter(self.model_id, include_usage=True)
+        writer = self._writer(include_usage=True)
         text: list[str] = []
         calls: list[ToolCall] = []
         finish: Finish | None = None
@@ -171,7 +180,7 @@ class LocalProvider:
         return _JobChunks(self._chunks(request, job), job)
 
     async def _chunks(self, request: ChatRequest, job: Job) -> AsyncGenerator[dict[str, Any], None]:
-        writer = ChunkWriter(self.model_id, include_usage=request.include_usage)
+        writer = self._writer(include_usage=request.include_usage)
         started = False
         async with contextlib.aclosing(self._results(job)) as events:
             async for event in events:
@@ -188,6 +197,15 @@ class LocalProvider:
                     yield writer.finish(event)
                     if writer.include_usage:
                         yield writer.usage(event)
+
+    def _writer(self, *, include_usage: bool) -> ChunkWriter:
+        return ChunkWriter(
+            self.model_id,
+            include_usage=include_usage,
+            completion_id=self._ids("chatcmpl-"),
+            created=self._clock.seconds(),
+            call_ids=self._ids,
+        )
 
     def _chat_request(self, body: dict[str, Any]) -> ChatRequest:
         request = parse_chat_request(body)

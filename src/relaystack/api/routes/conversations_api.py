@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaystack.api.body import body_schema, typed_body
-from relaystack.api.context import bind_request
+from relaystack.api.context import Owner
 from relaystack.api.json import json_response
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.conversations.service import ConversationsService
@@ -50,15 +50,13 @@ def _check_include(request: Request) -> None:
     summary="Create a conversation",
     openapi_extra=body_schema(CreateConversationRequest),
 )
-async def create_conversation(request: Request) -> Response:
-    owner = bind_request(request)
+async def create_conversation(request: Request, owner: Owner) -> Response:
     body = await typed_body(request, CreateConversationRequest)
     return json_response(await _service(request).create(body, owner))
 
 
 @router.get("/v1/conversations/{conversation_id}", summary="Retrieve a conversation")
-async def get_conversation(request: Request, conversation_id: str) -> Response:
-    owner = bind_request(request)
+async def get_conversation(request: Request, conversation_id: str, owner: Owner) -> Response:
     return json_response(await _service(request).get(conversation_id, owner))
 
 
@@ -67,15 +65,13 @@ async def get_conversation(request: Request, conversation_id: str) -> Response:
     summary="Update a conversation",
     openapi_extra=body_schema(UpdateConversationRequest),
 )
-async def update_conversation(request: Request, conversation_id: str) -> Response:
-    owner = bind_request(request)
+async def update_conversation(request: Request, conversation_id: str, owner: Owner) -> Response:
     body = await typed_body(request, UpdateConversationRequest)
     return json_response(await _service(request).update(conversation_id, body, owner))
 
 
 @router.delete("/v1/conversations/{conversation_id}", summary="Delete a conversation")
-async def delete_conversation(request: Request, conversation_id: str) -> Response:
-    owner = bind_request(request)
+async def delete_conversation(request: Request, conversation_id: str, owner: Owner) -> Response:
     return json_response(await _service(request).delete(conversation_id, owner))
 
 
@@ -84,8 +80,7 @@ async def delete_conversation(request: Request, conversation_id: str) -> Respons
     summary="Create items",
     openapi_extra=body_schema(AddItemsRequest),
 )
-async def add_items(request: Request, conversation_id: str) -> Response:
-    owner = bind_request(request)
+async def add_items(request: Request, conversation_id: str, owner: Owner) -> Response:
     _check_include(request)
     body = await typed_body(request, AddItemsRequest)
     items = await _service(request).add_items(conversation_id, body, owner)
@@ -93,8 +88,7 @@ async def add_items(request: Request, conversation_id: str) -> Response:
 
 
 @router.get("/v1/conversations/{conversation_id}/items", summary="List items")
-async def list_items(request: Request, conversation_id: str) -> Response:
-    owner = bind_request(request)
+async def list_items(request: Request, conversation_id: str, owner: Owner) -> Response:
     _check_include(request)
     page = await _service(request).list_items(
         conversation_id,
@@ -107,13 +101,13 @@ async def list_items(request: Request, conversation_id: str) -> Response:
 
 
 @router.get("/v1/conversations/{conversation_id}/items/{item_id}", summary="Retrieve an item")
-async def get_item(request: Request, conversation_id: str, item_id: str) -> Response:
-    owner = bind_request(request)
+async def get_item(request: Request, conversation_id: str, item_id: str, owner: Owner) -> Response:
     _check_include(request)
     return json_response(await _service(request).get_item(conversation_id, item_id, owner))
 
 
 @router.delete("/v1/conversations/{conversation_id}/items/{item_id}", summary="Delete an item")
-async def delete_item(request: Request, conversation_id: str, item_id: str) -> Response:
-    owner = bind_request(request)
+async def delete_item(
+    request: Request, conversation_id: str, item_id: str, owner: Owner
+) -> Response:
     return json_response(await _service(request).delete_item(conversation_id, item_id, owner))

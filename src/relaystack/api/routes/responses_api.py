@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaystack.api.body import body_schema, typed_body
-from relaystack.api.context import bind_request
+from relaystack.api.context import Owner
 from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.json import json_response
 from relaystack.api.query import limit_param, list_page, order_param
@@ -30,8 +30,7 @@ def _service(request: Request) -> ResponsesService:
     openapi_extra=body_schema(CreateResponseRequest),
     summary="Create a model response",
 )
-async def create_response(request: Request) -> Response:
-    owner = bind_request(request)
+async def create_response(request: Request, owner: Owner) -> Response:
     body = await typed_body(request, CreateResponseRequest)
     service = _service(request)
     turn = await service.prepare(body, owner)
@@ -49,8 +48,7 @@ async def _frames(service: ResponsesService, turn: Turn) -> AsyncIterator[bytes]
 
 
 @router.get("/v1/responses", summary="List stored responses")
-async def list_responses(request: Request) -> Response:
-    owner = bind_request(request)
+async def list_responses(request: Request, owner: Owner) -> Response:
     page = await _service(request).list(
         owner,
         after=request.query_params.get("after"),
@@ -62,20 +60,17 @@ async def list_responses(request: Request) -> Response:
 
 
 @router.get("/v1/responses/{response_id}", summary="Retrieve a response")
-async def get_response(request: Request, response_id: str) -> Response:
-    owner = bind_request(request)
+async def get_response(request: Request, response_id: str, owner: Owner) -> Response:
     return json_response(await _service(request).get(response_id, owner))
 
 
 @router.delete("/v1/responses/{response_id}", summary="Delete a response")
-async def delete_response(request: Request, response_id: str) -> Response:
-    owner = bind_request(request)
+async def delete_response(request: Request, response_id: str, owner: Owner) -> Response:
     return json_response(await _service(request).delete(response_id, owner))
 
 
 @router.get("/v1/responses/{response_id}/input_items", summary="List a response's input items")
-async def list_input_items(request: Request, response_id: str) -> Response:
-    owner = bind_request(request)
+async def list_input_items(request: Request, response_id: str, owner: Owner) -> Response:
     page = await _service(request).input_items(
         response_id,
         owner,

@@ -1,4 +1,4 @@
-"""``/v1/models`` and ``/v1/health``."""
+"""``/v1/models``: the models the configured providers serve."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relaystack.api.context import bind_request
 from relaystack.api.json import json_response
 from relaystack.inference.registry import ModelRegistry, ResolvedModel
 
@@ -24,7 +23,6 @@ def _model_object(model: ResolvedModel) -> dict[str, object]:
 
 @router.get("/v1/models", summary="List models")
 async def list_models(request: Request) -> Response:
-    bind_request(request)
     registry: ModelRegistry = request.app.state.models
     data = [_model_object(model) for model in registry.all()]
     return json_response({"object": "list", "data": data})
@@ -32,11 +30,5 @@ async def list_models(request: Request) -> Response:
 
 @router.get("/v1/models/{model_id:path}", summary="Retrieve a model")
 async def get_model(request: Request, model_id: str) -> Response:
-    bind_request(request)
     registry: ModelRegistry = request.app.state.models
     return json_response(_model_object(registry.resolve(model_id)))
-
-
-@router.get("/v1/health", summary="Health check")
-async def health() -> Response:
-    return json_response({"status": "OK"})

@@ -10,7 +10,6 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaystack.api.body import json_object
-from relaystack.api.context import bind_request
 from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.sse import sse_response
 from relaystack.errors import ApiError, InvalidRequest
@@ -37,7 +36,6 @@ def _resolve(request: Request, body: dict[str, Any]) -> ResolvedModel:
 
 @router.post("/v1/chat/completions", summary="Create a chat completion (pass-through)")
 async def chat_completions(request: Request) -> Response:
-    bind_request(request)
     body = await json_object(request)
     model = _resolve(request, body)
     if not isinstance(body.get("messages"), list) or not body["messages"]:
@@ -73,7 +71,6 @@ async def _frames(first: dict[str, Any] | None, chunks: ChunkStream) -> AsyncIte
 
 @router.post("/v1/embeddings", summary="Create embeddings (pass-through)")
 async def embeddings(request: Request) -> Response:
-    bind_request(request)
     body = await json_object(request)
     model = _resolve(request, body)
     if "input" not in body:

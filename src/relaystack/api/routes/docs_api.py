@@ -1,0 +1,54 @@
+"""``/openapi.json``, ``/docs`` and ``/redoc``: FastAPI's own pages, as routes of ours.
+
+FastAPI adds its pages outside every router, where no dependency reaches them; served
+from here they sit behind the API key like the rest (unless ``server.open_docs``).
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.openapi.docs import (
+    get_redoc_html,
+    get_swagger_ui_html,
+    get_swagger_ui_oauth2_redirect_html,
+)
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+
+from relaystack.api.json import json_response
+
+OPENAPI_PATH = "/openapi.json"
+OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
+
+router = APIRouter(include_in_schema=False)
+
+
+def _root(request: Request) -> str:
+    # Behind a proxy that mounts us under a prefix, the pages must fetch from there.
+    return request.scope.get("root_path", "").rstrip("/")
+
+
+@router.get(OPENAPI_PATH)
+async def openapi(request: Request) -> Response:
+    return json_response(request.app.openapi())
+
+
+@router.get("/docs")
+async def swagger_ui(request: Request) -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url=_root(request) + OPENAPI_PATH,
+        title=f"{request.app.title} - Swagger UI",
+        oauth2_redirect_url=_root(request) + OAUTH2_REDIRECT_PATH,
+    )
+
+
+@router.get(OAUTH2_REDIRECT_PATH)
+async def swagger_ui_redirect() -> HTMLResponse:
+    return get_swagger_ui_oauth2_redirect_html()
+
+
+@router.get("/redoc")
+async def redoc(request: Request) -> HTMLResponse:
+    return get_redoc_html(
+        openapi_url=_root(request) + OPENAPI_PATH, title=f"{request.app.title} - ReDoc"
+    )

@@ -139,12 +139,40 @@ class AuthConfig(_Strict):
         return self
 
 
+class McpConnectorConfig(_Strict):
+    """What a request's ``connector_id`` stands for: the server and its credentials."""
+
+    server_url: str
+    authorization: str | None = None
+    headers: dict[str, str] = Field(default_factory=dict)
+
+
+class McpConfig(_Strict):
+    # Seconds one MCP server gets per listing or call before it counts as unreachable.
+    timeout: float = Field(30.0, gt=0)
+    # ``require_approval`` for requests that leave it out (OpenAI's default: "always").
+    require_approval: Literal["always", "never"] = "always"
+    connectors: dict[str, McpConnectorConfig] = Field(default_factory=dict)
+
+
+class ToolsConfig(_Strict):
+    """The server-side tool loop and the tools it runs."""
+
+    # Model calls one response may make before it ends ``incomplete`` (max_tool_rounds).
+    max_rounds: int = Field(16, ge=1)
+    # The same server-side call (tool and arguments) this many times ends the response
+    # ``incomplete`` (repeated_tool_call) instead of looping to ``max_rounds``.
+    max_repeated_calls: int = Field(3, ge=1)
+    mcp: McpConfig = Field(default_factory=McpConfig)
+
+
 class Config(_Strict):
     server: ServerConfig = Field(default_factory=ServerConfig)
     providers: list[ProviderConfig] = Field(default_factory=list)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     recording: RecordingConfig = Field(default_factory=RecordingConfig)
     auth: AuthConfig | None = None
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
 
     @model_validator(mode="after")
     def _unique_provider_ids(self) -> Config:

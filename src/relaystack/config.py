@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from relaystack.auth_keys import keys_from_env, keys_from_file
 from relaystack.store.runners import normalize_url
+from relaystack.tool_settings import ToolsConfig
 
 DEFAULT_PORT = 8321
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -137,33 +138,6 @@ class AuthConfig(_Strict):
         if not self.keys:
             raise ValueError("no API keys given (use keys, keys_file or keys_env)")
         return self
-
-
-class McpConnectorConfig(_Strict):
-    """What a request's ``connector_id`` stands for: the server and its credentials."""
-
-    server_url: str
-    authorization: str | None = None
-    headers: dict[str, str] = Field(default_factory=dict)
-
-
-class McpConfig(_Strict):
-    # Seconds one MCP server gets per listing or call before it counts as unreachable.
-    timeout: float = Field(30.0, gt=0)
-    # ``require_approval`` for requests that leave it out (OpenAI's default: "always").
-    require_approval: Literal["always", "never"] = "always"
-    connectors: dict[str, McpConnectorConfig] = Field(default_factory=dict)
-
-
-class ToolsConfig(_Strict):
-    """The server-side tool loop and the tools it runs."""
-
-    # Model calls one response may make before it ends ``incomplete`` (max_tool_rounds).
-    max_rounds: int = Field(16, ge=1)
-    # The same server-side call (tool and arguments) this many times ends the response
-    # ``incomplete`` (repeated_tool_call) instead of looping to ``max_rounds``.
-    max_repeated_calls: int = Field(3, ge=1)
-    mcp: McpConfig = Field(default_factory=McpConfig)
 
 
 class Config(_Strict):

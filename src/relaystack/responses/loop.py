@@ -19,7 +19,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from relaystack.catalog import ITEM_KINDS
-from relaystack.config import ToolsConfig
 from relaystack.errors import ApiError
 from relaystack.inference.base import ChunkStream, UpstreamError
 from relaystack.items.convert import to_chat_messages
@@ -29,6 +28,7 @@ from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.stream import ClosedCall, TurnStream
 from relaystack.responses.toolset import ToolSet
 from relaystack.responses.upstream_request import Offer
+from relaystack.tool_settings import ToolsConfig
 from relaystack.tools.kind import ToolSession
 
 # Opens one upstream call: the messages so far and what the round is offered.

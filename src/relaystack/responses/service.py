@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from relaystack.catalog import ITEM_KINDS, TOOL_KINDS, offered_names
-from relaystack.config import ToolsConfig
 from relaystack.errors import ApiError, InvalidRequest, NotFound, not_found
 from relaystack.ids import Clock, IdSource
 from relaystack.inference.base import ChunkStream
@@ -40,6 +39,7 @@ from relaystack.responses.upstream_request import (
     static_names,
 )
 from relaystack.store.base import Chain, Order, Page, Store
+from relaystack.tool_settings import ToolsConfig
 from relaystack.tools.kind import HttpClientFactory, ToolContext, plain_http_client
 
 log = logging.getLogger(__name__)

@@ -24,9 +24,9 @@ _FORCING_CHOICES = ("required",)
 class ToolSet:
     def __init__(self, request: CreateResponseRequest, context: ToolContext) -> None:
         self._request = request
-        definitions: dict[str, list[Any]] = {}
-        for definition in request.tools or []:
-            definitions.setdefault(definition.type, []).append(definition)
+        definitions: dict[str, list[tuple[int, Any]]] = {}
+        for index, definition in enumerate(request.tools or []):
+            definitions.setdefault(definition.type, []).append((index, definition))
         self._sessions: dict[str, ToolSession] = {
             tool_type: cast(ServerTool, TOOL_KINDS[tool_type]).begin(found, context)
             for tool_type, found in definitions.items()

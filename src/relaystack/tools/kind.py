@@ -18,11 +18,11 @@ from typing import Any, ClassVar, Protocol
 
 import httpx
 
-from relaystack.config import ToolsConfig
 from relaystack.ids import IdSource
 from relaystack.items.events import Event, EventSequence
 from relaystack.items.kind import Item, ItemKind
 from relaystack.strict import StrictModel
+from relaystack.tool_settings import ToolsConfig
 
 ChatTool = dict[str, Any]
 
@@ -141,9 +141,10 @@ class ToolSession(Protocol):
 class ServerTool(ToolKind, Protocol):
     """A tool the server runs (``runs_on_server`` is True)."""
 
-    def begin(self, definitions: Sequence[Any], context: ToolContext) -> ToolSession:
-        """This response's session over every definition of this type. No I/O here:
-        only checks that answer a bad request with a 400."""
+    def begin(self, definitions: Sequence[tuple[int, Any]], context: ToolContext) -> ToolSession:
+        """This response's session over every definition of this type, each with its
+        index in the request's ``tools``. No I/O here: only checks that answer a bad
+        request with a 400."""
         ...
 
 

@@ -334,7 +334,8 @@ class TurnStream:
                 return  # stays open: the server runs it, then closes it
         else:
             self._close_part(events, current)
-        item["status"] = status
+        if "status" in item:  # some items have none (mcp_approval_request)
+            item["status"] = status
         events.append(
             self.seq.output_item(
                 "response.output_item.done", output_index=current.output_index, item=item

@@ -37,4 +37,4 @@ class ToolsConfig(_Strict):
     # The same server-side call (tool and arguments) this many times ends the response
     # ``incomplete`` (repeated_tool_call) instead of looping to ``max_rounds``.
     max_repeated_calls: int = Field(3, ge=1)
-    mcp: McpConfig = Field(default_factory=McpConfig)
+    mcp: McpConfig = Field(default_factory=lambda: McpConfig.model_validate({}))

@@ -455,6 +455,37 @@ def test_function_calls_sent_back_explicitly_become_one_assistant_message(
     assert messages[3] == {"role": "tool", "tool_call_id": "call_r", "content": "warm"}
 
 
+def test_outputs_reach_upstream_right_after_their_call_whatever_the_input_order(
+    client: openai.OpenAI, upstream: MockUpstream
+) -> None:
+    client.responses.create(
+        model=MODEL,
+        tools=[WEATHER],
+        input=[
+            {"role": "user", "content": "Weather in Oslo?"},
+            {
+                "type": "function_call",
+                "call_id": "call_o",
+                "name": "get_weather",
+                "arguments": '{"city":"Oslo"}',
+            },
+            {"role": "user", "content": "and hurry"},
+            {"role": "developer", "content": "be brief"},
+            {"type": "function_call_output", "call_id": "call_o", "output": "cold"},
+            {"type": "function_call_output", "call_id": "call_unknown", "output": "orphan"},
+        ],
+    )
+    messages = last_body(upstream)["messages"]
+    assert [(m["role"], m.get("tool_call_id"), m.get("content")) for m in messages] == [
+        ("user", None, "Weather in Oslo?"),
+        ("assistant", None, None),
+        ("tool", "call_o", "cold"),
+        ("user", None, "and hurry"),
+        ("system", None, "be brief"),
+        ("tool", "call_unknown", "orphan"),  # no call to follow: it stays where it was
+    ]
+
+
 def test_parallel_tool_calls_come_back_as_separate_items(
     client: openai.OpenAI, upstream: MockUpstream
 ) -> None:

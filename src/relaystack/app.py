@@ -34,6 +34,7 @@ from relaystack.inference.providers import provider_type
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.service import ResponsesService
 from relaystack.store.sql import SqlStore
+from relaystack.tools.kind import HttpClientFactory, plain_http_client
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,43 @@ def upstream_transport(
         )
 
     return transport
+
+
+def _tool_http(recording: RecordingConfig) -> HttpClientFactory:
+    """The HTTP of server-side tools (MCP servers): recorded like upstream calls."""
+    if recording.mode == "live":
+        return plain_http_client
+    from relaystack.recording.transport import RecordingTransport
+
+    assert recording.directory is not None
+    # One transport for every tool client, so identical calls in one test are counted
+    # (and found) in order; the clients come and go, the transport stays open.
+    shared = _KeptOpen(
+        RecordingTransport(
+            httpx.AsyncHTTPTransport(),
+            mode=recording.mode,
+            directory=Path(recording.directory),
+            base_url="",
+            pacing=recording.pacing,
+        )
+    )
+
+    def client(
+        headers: dict[str, str] | None = None,
+        timeout: httpx.Timeout | None = None,
+        auth: httpx.Auth | None = None,
+    ) -> httpx.AsyncClient:
+        return httpx.AsyncClient(transport=shared, headers=headers, timeout=timeout, auth=auth)
+
+    return client
+
+
+class _KeptOpen(httpx.AsyncBaseTransport):
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._inner.handle_async_request(request)
 
 
 def build_app(
@@ -97,7 +135,12 @@ def build_app(
                         f"providers.{index} ({provider_config.id}): {message}"
                     ) from exc
             service = ResponsesService(
-                store=store, models=registry, ids=context.ids, clock=context.clock
+                store=store,
+                models=registry,
+                ids=context.ids,
+                clock=context.clock,
+                http=_tool_http(config.recording),
+                tool_settings=config.tools,
             )
             app.state.models = registry
             app.state.responses = service

@@ -18,8 +18,9 @@ from relaystack.items.reasoning import REASONING
 from relaystack.items.reference import ITEM_REFERENCE
 from relaystack.tools.function import FUNCTION
 from relaystack.tools.kind import ToolKind
+from relaystack.tools.mcp import MCP
 
-TOOL_KINDS: dict[str, ToolKind] = {tool.tool_type: tool for tool in (FUNCTION,)}
+TOOL_KINDS: dict[str, ToolKind] = {tool.tool_type: tool for tool in (FUNCTION, MCP)}
 
 _CORE_ITEM_KINDS: tuple[ItemKind, ...] = (MESSAGE, REASONING, ITEM_REFERENCE)
 

@@ -21,6 +21,7 @@ from relaystack.config_model import ConfigModel
 from relaystack.inference.providers import PROVIDER_TYPES
 from relaystack.recording.modes import RecordMode
 from relaystack.store.runners import normalize_url
+from relaystack.tool_settings import ToolsConfig
 
 DEFAULT_PORT = 8321
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
@@ -147,6 +148,7 @@ class Config(ConfigModel):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     recording: RecordingConfig = Field(default_factory=RecordingConfig)
     auth: AuthConfig | None = None
+    tools: ToolsConfig = Field(default_factory=ToolsConfig)
 
     @model_validator(mode="after")
     def _unique_provider_ids(self) -> Config:

@@ -73,15 +73,49 @@ def assert_valid(schema_name: str, instance: Any) -> None:
 
 
 def assert_valid_response(response: dict[str, Any]) -> None:
-    assert_valid("ResponseResource", response)
+    """The spec's ResponseResource; MCP output items and tools (which it lacks) checked
+    against OpenAI's shapes instead."""
+    outside = [item for item in response.get("output", []) if item["type"] in OPENAI_SHAPES]
+    for item in outside:
+        assert_openai_shape(item)
+    checked = {
+        **response,
+        "output": [item for item in response.get("output", []) if item not in outside],
+        "tools": [tool for tool in response.get("tools", []) if tool.get("type") != "mcp"],
+    }
+    choice = response.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "mcp":
+        checked["tool_choice"] = "auto"  # OpenAI's ToolChoiceMcp, which the spec lacks
+    assert_valid("ResponseResource", checked)
 
 
 def assert_valid_item(item: dict[str, Any]) -> None:
+    if item["type"] in OPENAI_SHAPES:
+        assert_openai_shape(item)
+        return
     assert_valid("ItemField", item)
 
 
 def assert_valid_event(event: dict[str, Any]) -> None:
     event_type = event.get("type")
+    if event_type in OPENAI_SHAPES:
+        assert_openai_shape(event)
+        return
+    if "item" in event and event["item"]["type"] in OPENAI_SHAPES:
+        assert_openai_shape(event["item"])
+        event = {
+            **event,
+            "item": {
+                "type": "message",
+                "id": "x",
+                "role": "assistant",
+                "status": "completed",
+                "content": [],
+            },
+        }
+    if "response" in event:
+        assert_valid_response(event["response"])
+        event = {**event, "response": {**event["response"], "output": [], "tools": []}}
     spec_type = RENAMED_EVENTS.get(event_type, event_type)
     assert spec_type in event_schemas(), f"the spec defines no stream event {event_type!r}"
     assert_valid(event_schemas()[spec_type], {**event, "type": spec_type})
@@ -105,3 +139,34 @@ def check_stream_contract(events: list[dict[str, Any]]) -> None:
     for event in events:
         if "response" in event:
             assert event["response"]["id"] == response_id
+
+
+# The Open Responses spec has no MCP items or events yet. Those are checked against
+# OpenAI's own shapes: the models of the official ``openai`` SDK, with no field beyond
+# the ones they declare (a misspelt field fails).
+def _openai_models() -> dict[str, Any]:
+    from openai.types.responses import response_input_item, response_output_item
+    from openai.types.responses import response_stream_event as events
+
+    items = {
+        "mcp_list_tools": response_output_item.McpListTools,
+        "mcp_call": response_output_item.McpCall,
+        "mcp_approval_request": response_output_item.McpApprovalRequest,
+        "mcp_approval_response": response_input_item.McpApprovalResponse,
+    }
+    event_models = {
+        model.model_fields["type"].annotation.__args__[0]: model
+        for model in events.ResponseStreamEvent.__args__[0].__args__  # type: ignore[attr-defined]
+        if "mcp" in str(model.model_fields["type"].annotation)
+    }
+    return {**items, **event_models}
+
+
+OPENAI_SHAPES = _openai_models()
+
+
+def assert_openai_shape(instance: dict[str, Any]) -> None:
+    model = OPENAI_SHAPES[instance["type"]]
+    model.model_validate(instance)
+    extra = set(instance) - set(model.model_fields)
+    assert not extra, f"{instance['type']} has fields OpenAI does not define: {extra}"

@@ -28,4 +28,35 @@ def to_chat_messages(
         messages.append({"role": "system", "content": instructions})
     for item in items:
         kinds[item["type"]].to_chat(item, messages)
-    return messages
+    return results_after_calls(messages)
+
+
+def results_after_calls(messages: list[ChatMessage]) -> list[ChatMessage]:
+    """Every ``tool`` message moved right after the assistant message holding its call.
+
+    Chat-completions upstreams reject a ``tool_calls`` message that other messages
+    separate from its results, while a client may interleave items between a call and
+    its output (and a tool's result item may come from a later turn). A result whose
+    call is nowhere in the list stays where it was; order is otherwise kept.
+    """
+    call_ids = {
+        call["id"]
+        for message in messages
+        if message["role"] == "assistant"
+        for call in message.get("tool_calls") or ()
+    }
+    results: dict[str, list[ChatMessage]] = {}
+    for message in messages:
+        if message["role"] == "tool" and message.get("tool_call_id") in call_ids:
+            results.setdefault(message["tool_call_id"], []).append(message)
+    if not results:
+        return messages
+    ordered: list[ChatMessage] = []
+    for message in messages:
+        if message["role"] == "tool" and message.get("tool_call_id") in call_ids:
+            continue  # placed after its call below
+        ordered.append(message)
+        if message["role"] == "assistant":
+            for call in message.get("tool_calls") or ():
+                ordered.extend(results.pop(call["id"], ()))
+    return ordered

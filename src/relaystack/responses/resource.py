@@ -151,3 +151,22 @@ def usage_from_chat(usage: dict[str, Any]) -> Usage:
         },
         "total_tokens": usage.get("total_tokens") or input_tokens + output_tokens,
     }
+
+
+def add_usage(earlier: Usage | None, usage: Usage) -> Usage:
+    """Usage over several upstream calls (one response's model rounds)."""
+    if earlier is None:
+        return usage
+    return {
+        "input_tokens": earlier["input_tokens"] + usage["input_tokens"],
+        "input_tokens_details": {
+            "cached_tokens": earlier["input_tokens_details"]["cached_tokens"]
+            + usage["input_tokens_details"]["cached_tokens"]
+        },
+        "output_tokens": earlier["output_tokens"] + usage["output_tokens"],
+        "output_tokens_details": {
+            "reasoning_tokens": earlier["output_tokens_details"]["reasoning_tokens"]
+            + usage["output_tokens_details"]["reasoning_tokens"]
+        },
+        "total_tokens": earlier["total_tokens"] + usage["total_tokens"],
+    }

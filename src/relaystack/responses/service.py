@@ -17,22 +17,30 @@ from typing import Any
 from relaystack.catalog import ITEM_KINDS, TOOL_KINDS, offered_names
 from relaystack.errors import ApiError, InvalidRequest, NotFound, not_found
 from relaystack.ids import Clock, IdSource
-from relaystack.inference.base import ChunkStream, UpstreamError
+from relaystack.inference.base import ChunkStream
 from relaystack.inference.registry import ModelRegistry
 from relaystack.items.convert import normalize_items, to_chat_messages
 from relaystack.items.events import Event
-from relaystack.items.kind import Item
+from relaystack.items.kind import ChatMessage, Item
 from relaystack.items.message import user_text
 from relaystack.items.reference import resolve_references
 from relaystack.items.unique import check_unique
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.conversation import conversation_context, joining
+from relaystack.responses.loop import LoopState, OpenCall, run_rounds
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.resource import ResponseObject, new_response
 from relaystack.responses.stream import TurnStream
-from relaystack.responses.upstream_request import build_chat_body, chosen_names
+from relaystack.responses.toolset import ToolSet
+from relaystack.responses.upstream_request import (
+    Offer,
+    build_chat_body,
+    chosen_names,
+    static_names,
+)
 from relaystack.store.base import Chain, Order, Page, Store
-from relaystack.tools.kind import ToolKind
+from relaystack.tool_settings import ToolsConfig
+from relaystack.tools.kind import HttpClientFactory, ToolContext, plain_http_client
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +51,12 @@ class Turn:
 
     request: CreateResponseRequest
     owner: str
-    chunks: ChunkStream  # the upstream call, started (and closed) with the turn
+    # The first upstream call, opened by ``prepare`` (None when server-side tools must
+    # run their opening items first); the tool loop opens the later ones.
+    chunks: ChunkStream | None
+    open_call: OpenCall
+    tools: ToolSet
+    history: list[Item]  # what the turn sees before its output: context, then input
     input_items: list[Item]
     response: ResponseObject
     # What previous_response_id brought in (not a conversation's items): with this
@@ -54,7 +67,8 @@ class Turn:
     async def close(self) -> None:
         """Stop the upstream call if it is still open (idempotent). The event stream
         closes it itself; this covers a turn whose events never ran."""
-        await self.chunks.aclose()
+        if self.chunks is not None:
+            await self.chunks.aclose()
 
 
 @dataclass
@@ -63,6 +77,9 @@ class ResponsesService:
     models: ModelRegistry
     ids: IdSource = field(default_factory=IdSource)
     clock: Clock = field(default_factory=Clock)
+    # Server-side tools: their HTTP (through the recording transport) and settings.
+    http: HttpClientFactory = plain_http_client
+    tool_settings: ToolsConfig = field(default_factory=lambda: ToolsConfig.model_validate({}))
     _chains: ChainCache = field(default_factory=ChainCache)
     # Saves started while a client disconnected; kept so they are not garbage-collected.
     _pending_saves: set[asyncio.Task[None]] = field(default_factory=set)
@@ -96,18 +113,32 @@ class ResponsesService:
         input_items = await resolve_references(_input_items(request, self.ids), self.store, owner)
         if conversation_id is not None:
             check_unique(input_items, context, param="input")
-        messages = to_chat_messages([*context, *input_items], request.instructions, ITEM_KINDS)
+        history = [*context, *input_items]
+        tools = ToolSet(
+            request, ToolContext(owner, self.ids, self.http, self.tool_settings, history)
+        )
         response = new_response(
             request, self.ids("resp"), self.clock.seconds(), model.info.sampling_defaults
         )
-        upstream_body = build_chat_body(request, model.upstream_id, messages)
-        return Turn(
-            request=request,
-            owner=owner,
+
+        def open_call(messages: list[ChatMessage], offer: Offer) -> ChunkStream:
+            body = build_chat_body(request, model.upstream_id, messages, offer)
+            return model.provider.stream_chat_completion(body)
+
+        chunks = None
+        if not tools.opening_items():
             # Opened once nothing else can fail (so it is never left open), and before
             # anything is answered: a provider that refuses at once (the local model's
             # full queue) refuses here, and the client gets a plain 503.
-            chunks=model.provider.stream_chat_completion(upstream_body),
+            messages = to_chat_messages(history, request.instructions, ITEM_KINDS)
+            chunks = open_call(messages, tools.offer(first_round=True))
+        return Turn(
+            request=request,
+            owner=owner,
+            chunks=chunks,
+            open_call=open_call,
+            tools=tools,
+            history=history,
             input_items=input_items,
             response=response,
             chain=chain,
@@ -128,23 +159,29 @@ class ResponsesService:
         return chain
 
     async def events(self, turn: Turn) -> AsyncIterator[Event]:
-        machine = TurnStream(turn.response, self.ids, self.clock, _tools_by_name(turn.request))
+        machine = TurnStream(
+            turn.response, self.ids, self.clock, turn.tools.handlers(), turn.tools.runs
+        )
         for event in machine.start():
             yield event
+        state = LoopState()
         try:
-            # aclosing: when the client goes away the upstream call (or local
-            # generation) stops now, not whenever the generator is garbage-collected.
-            chunks = turn.chunks
-            async with contextlib.aclosing(chunks):
-                async for chunk in chunks:
-                    for event in machine.feed(chunk):
-                        yield event
-            if not machine.finished:
-                raise UpstreamError(
-                    "the upstream stream ended before the model finished its answer",
-                    kind="protocol",
-                )
-            final = machine.finish()
+            # The rounds close each upstream call as they go (aclosing): when the client
+            # goes away the call (or local generation) stops now.
+            rounds = run_rounds(
+                machine,
+                turn.request,
+                turn.tools,
+                turn.history,
+                turn.chunks,
+                turn.open_call,
+                self.tool_settings,
+                state,
+            )
+            async with contextlib.aclosing(rounds):
+                async for event in rounds:
+                    yield event
+            final = machine.finish(state.incomplete_reason)
         except ApiError as error:
             turn.failure = error
             final = machine.fail(error)
@@ -258,25 +295,19 @@ def _input_items(request: CreateResponseRequest, ids: IdSource) -> list[Item]:
     return normalize_items(request.input, ITEM_KINDS, ids)
 
 
-def _tools_by_name(request: CreateResponseRequest) -> dict[str, ToolKind]:
-    return {
-        name: TOOL_KINDS[tool.type]
-        for tool in request.tools or []
-        for name in TOOL_KINDS[tool.type].chat_names(tool)
-    }
-
-
 def _check_tool_choice(request: CreateResponseRequest) -> None:
     names = set(offered_names(request.tools or []))
     choice = request.tool_choice
-    for name in chosen_names(choice):
+    for name in chosen_names(choice, static_names):
         if name not in names:
             raise InvalidRequest(
                 f"Tool choice '{name}' not found in 'tools' parameter.",
                 param="tool_choice",
                 code="invalid_value",
             )
-    if choice == "required" and not names:
+    server_side = any(TOOL_KINDS[tool.type].runs_on_server for tool in request.tools or [])
+    # Server-side tools offer theirs once listed: ToolSet.check_choice checks then.
+    if choice == "required" and not names and not server_side:
         raise InvalidRequest(
             "Tool choice 'required' needs at least one tool in 'tools'.",
             param="tool_choice",

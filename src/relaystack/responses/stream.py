@@ -4,12 +4,18 @@ One output item is open at a time, in the order the model produces them (reasoni
 then text, then tool calls, usually), so every item gets the canonical
 added / delta... / done bracket. The same machine serves streaming and
 non-streaming requests: the latter simply keep the final snapshot. A tool call is
-opened and closed by the tool that offered the called name (``ToolKind``).
+opened and closed by the tool that offered the called name (``CallHandler``).
+
+A response may take several model rounds (the tool loop, ``responses/loop.py``): each
+round is fed with ``feed`` and closed with ``end_round``; usage sums over the rounds;
+``finish`` ends the response. A call the server will run stays open after its round
+(its result comes later) and is listed in ``server_calls``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from relaystack.errors import ApiError
@@ -20,9 +26,9 @@ from relaystack.items.message import new_message
 from relaystack.items.parts import output_text, refusal
 from relaystack.items.reasoning import new_reasoning
 from relaystack.items.status import ItemStatus
-from relaystack.responses.resource import ResponseObject, usage_from_chat
+from relaystack.responses.resource import ResponseObject, Usage, add_usage, usage_from_chat
 from relaystack.tools.function import FUNCTION
-from relaystack.tools.kind import ToolKind
+from relaystack.tools.kind import CallHandler
 
 PartKind = Literal["output_text", "refusal", "reasoning_text"]
 
@@ -48,7 +54,7 @@ class _OpenItem:
         item: Item,
         output_index: int,
         call_index: int | None = None,
-        tool: ToolKind | None = None,
+        tool: CallHandler | None = None,
     ) -> None:
         self.item = item
         self.output_index = output_index
@@ -56,6 +62,17 @@ class _OpenItem:
         self.tool = tool  # the tool whose call this is
         self.part_kind: PartKind | None = None
         self.text: list[str] = []
+        self.name = ""  # the chat function called, for calls
+
+
+@dataclass(frozen=True)
+class ClosedCall:
+    """A call the model made this round: its item and what it called, as chat saw it."""
+
+    item: Item
+    output_index: int
+    name: str
+    arguments: str
 
 
 class TurnStream:
@@ -64,31 +81,37 @@ class TurnStream:
         response: ResponseObject,
         ids: IdSource,
         clock: Clock,
-        tools_by_name: Mapping[str, ToolKind] | None = None,
+        tools_by_name: Mapping[str, CallHandler] | None = None,
+        server_runs: Callable[[Item], bool] = lambda item: False,
     ) -> None:
         self.response = response
         self._ids = ids
         self._clock = clock
         # Which tool offered each chat function name; a name the model made up is
         # answered as a function call, which the client can refuse.
-        self._tools_by_name = tools_by_name or {}
-        self._seq = EventSequence()
+        self.tools_by_name: Mapping[str, CallHandler] = tools_by_name or {}
+        self._server_runs = server_runs
+        self.seq = EventSequence()
         self._open: _OpenItem | None = None
         self._finish_reason: str | None = None
+        self._earlier_usage: Usage | None = None  # the rounds before this one
+        # This round's closed calls, in the model's order.
+        self.calls: list[ClosedCall] = []
+        self.server_calls: list[ClosedCall] = []
 
     # ----- lifecycle -------------------------------------------------------------
 
     def start(self) -> list[Event]:
         return [
-            self._seq.response("response.created", self.response),
-            self._seq.response("response.in_progress", self.response),
+            self.seq.response("response.created", self.response),
+            self.seq.response("response.in_progress", self.response),
         ]
 
     def feed(self, chunk: dict[str, Any]) -> list[Event]:
         events: list[Event] = []
         usage = chunk.get("usage")
         if usage:
-            self.response["usage"] = usage_from_chat(usage)
+            self.response["usage"] = add_usage(self._earlier_usage, usage_from_chat(usage))
         for choice in chunk.get("choices") or ():
             if choice.get("index", 0) != 0:
                 continue  # n > 1 is never requested
@@ -111,29 +134,65 @@ class TurnStream:
         """Whether the upstream said why it stopped (a stream cut short never does)."""
         return self._finish_reason is not None
 
-    def finish(self) -> list[Event]:
-        reason = _INCOMPLETE_REASONS.get(self._finish_reason or "")
+    def end_round(self) -> list[Event]:
+        """Close what the round left open; ``calls`` and ``server_calls`` say what it
+        called. The next ``feed`` starts a new round."""
+        return self._close("incomplete" if self.cut_short else "completed")
+
+    def next_round(self) -> None:
+        self._earlier_usage = self.response["usage"]
+        self._finish_reason = None
+        self.calls = []
+        self.server_calls = []
+
+    @property
+    def cut_short(self) -> bool:
+        """Whether the upstream stopped the round early (length, content filter)."""
+        return self._finish_reason in _INCOMPLETE_REASONS
+
+    def add_item(self, item: Item) -> tuple[int, list[Event]]:
+        """A server-made item (e.g. a tool listing) joins the output, open."""
+        events: list[Event] = []
+        opened = self._open_item(events, item)
+        self._open = None
+        return opened.output_index, events
+
+    def item_done(self, output_index: int) -> Event:
+        item = self.response["output"][output_index]
+        return self.seq.output_item(
+            "response.output_item.done", output_index=output_index, item=item
+        )
+
+    def finish(self, incomplete_reason: str | None = None) -> list[Event]:
+        reason = incomplete_reason or _INCOMPLETE_REASONS.get(self._finish_reason or "")
         events = self._close("incomplete" if reason else "completed")
         self.response["completed_at"] = self._clock.seconds()
         if reason:
             self.response["status"] = "incomplete"
             self.response["incomplete_details"] = {"reason": reason}
-            events.append(self._seq.response("response.incomplete", self.response))
+            events.append(self.seq.response("response.incomplete", self.response))
         else:
             self.response["status"] = "completed"
-            events.append(self._seq.response("response.completed", self.response))
+            events.append(self.seq.response("response.completed", self.response))
         return events
 
     def fail(self, error: ApiError) -> list[Event]:
         events = self._close("incomplete")
         self._set_failed(error)
-        events.append(self._seq.response("response.failed", self.response))
+        events.append(self.seq.response("response.failed", self.response))
         return events
 
     def cancel(self) -> None:
         """The client left: keep what was generated, in items marked incomplete."""
         self._close("incomplete")  # events nobody will read; the state is what counts
+        self._settle_server_items()
         self.response["status"] = "cancelled"
+
+    def _settle_server_items(self) -> None:
+        # Server-run items the response ended before they ran (or finished).
+        for item in self.response["output"]:
+            if item.get("status") in ("in_progress", "calling", "searching"):
+                item["status"] = "incomplete"
 
     def refail(self, events: list[Event], error: ApiError) -> list[Event]:
         """Turn an unsent ending (``events`` from ``finish``) into a failure: the item
@@ -144,6 +203,7 @@ class TurnStream:
         return replace_terminal(events, "response.failed", self.response)
 
     def _set_failed(self, error: ApiError) -> None:
+        self._settle_server_items()
         self.response["status"] = "failed"
         self.response["error"] = {"code": error.code or "server_error", "message": error.message}
 
@@ -170,7 +230,7 @@ class TurnStream:
             self._open_part(events, current, part_kind)
         current.text.append(text)
         events.append(
-            self._seq.text_delta(
+            self.seq.text_delta(
                 _DELTA_EVENT[part_kind],
                 item_id=current.item["id"],
                 output_index=current.output_index,
@@ -186,33 +246,34 @@ class TurnStream:
         if current is None or current.tool is None or current.call_index != call_index:
             self._close_into(events, "completed")
             name = function.get("name") or ""
-            tool = self._tools_by_name.get(name, FUNCTION)
+            tool = self.tools_by_name.get(name, FUNCTION)
             item = tool.open_call(call.get("id") or self._ids("call"), name, self._ids)
             current = self._open_item(events, item, call_index, tool)
+            current.name = name
         elif function.get("name") and not current.item["name"]:
-            current.item["name"] = function["name"]
+            current.item["name"] = current.name = function["name"]
         arguments = function.get("arguments")
         if arguments:
             assert current.tool is not None
             current.text.append(arguments)
-            events.append(
-                current.tool.arguments_delta(
-                    self._seq, current.item, current.output_index, arguments
-                )
+            event = current.tool.arguments_delta(
+                self.seq, current.item, current.output_index, arguments
             )
+            if event is not None:
+                events.append(event)
 
     def _open_item(
         self,
         events: list[Event],
         item: Item,
         call_index: int | None = None,
-        tool: ToolKind | None = None,
+        tool: CallHandler | None = None,
     ) -> _OpenItem:
         opened = _OpenItem(item, len(self.response["output"]), call_index, tool)
         self.response["output"].append(item)
         self._open = opened
         events.append(
-            self._seq.output_item(
+            self.seq.output_item(
                 "response.output_item.added", output_index=opened.output_index, item=item
             )
         )
@@ -223,7 +284,7 @@ class TurnStream:
         current.text = []
         current.item["content"].append(_part(part_kind, ""))
         events.append(
-            self._seq.content_part(
+            self.seq.content_part(
                 "response.content_part.added",
                 item_id=current.item["id"],
                 output_index=current.output_index,
@@ -243,9 +304,9 @@ class TurnStream:
             "output_index": current.output_index,
             "content_index": index,
         }
-        events.append(self._seq.text_done(_DONE_EVENT[current.part_kind], **fields, text=text))
+        events.append(self.seq.text_done(_DONE_EVENT[current.part_kind], **fields, text=text))
         events.append(
-            self._seq.content_part(
+            self.seq.content_part(
                 "response.content_part.done", **fields, part=_part(current.part_kind, text)
             )
         )
@@ -264,15 +325,19 @@ class TurnStream:
         item = current.item
         if current.tool is not None:
             events.extend(
-                current.tool.close_call(
-                    self._seq, item, current.output_index, "".join(current.text)
-                )
+                current.tool.close_call(self.seq, item, current.output_index, "".join(current.text))
             )
+            call = ClosedCall(item, current.output_index, current.name, "".join(current.text))
+            self.calls.append(call)
+            if status == "completed" and self._server_runs(item):
+                self.server_calls.append(call)
+                return  # stays open: the server runs it, then closes it
         else:
             self._close_part(events, current)
-        item["status"] = status
+        if "status" in item:  # some items have none (mcp_approval_request)
+            item["status"] = status
         events.append(
-            self._seq.output_item(
+            self.seq.output_item(
                 "response.output_item.done", output_index=current.output_index, item=item
             )
         )

@@ -7,6 +7,8 @@ Each tool says how it is offered (``ToolKind.offer``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from relaystack.catalog import TOOL_KINDS
@@ -17,10 +19,11 @@ from relaystack.responses.request import (
     TextFormatJsonObject,
     TextFormatJsonSchema,
 )
+from relaystack.tools.kind import ChatTool
 
 
 def build_chat_body(
-    request: CreateResponseRequest, upstream_model: str, messages: list[ChatMessage]
+    request: CreateResponseRequest, upstream_model: str, messages: list[ChatMessage], offer: Offer
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "model": upstream_model,
@@ -39,7 +42,7 @@ def build_chat_body(
     response_format = _response_format(request)
     if response_format is not None:
         body["response_format"] = response_format
-    _add_tools(body, request)
+    _add_tools(body, request, offer)
     return body
 
 
@@ -57,26 +60,36 @@ def _response_format(request: CreateResponseRequest) -> dict[str, Any] | None:
     return None
 
 
-def chosen_names(choice: Any) -> list[str]:
+@dataclass(frozen=True)
+class Offer:
+    """The tools one model call is offered, and how its ``tool_choice`` reads."""
+
+    tools: list[ChatTool]
+    names_of: Callable[[Any], list[str]]  # the chat names a tool_choice form selects
+    choice: Any  # this call's tool_choice (the request's, or "auto" after a forced call)
+
+
+def chosen_names(choice: Any, names_of: Callable[[Any], list[str]]) -> list[str]:
     """The chat function names a ``tool_choice`` object selects (none for a string)."""
     if isinstance(choice, AllowedTools):
-        return [name for form in choice.tools for name in TOOL_KINDS[form.type].chosen_names(form)]
+        return [name for form in choice.tools for name in names_of(form)]
     if choice is None or isinstance(choice, str):
         return []
-    return TOOL_KINDS[choice.type].chosen_names(choice)
+    return names_of(choice)
 
 
-def _add_tools(body: dict[str, Any], request: CreateResponseRequest) -> None:
-    offered = [
-        chat_tool
-        for definition in request.tools or []
-        for chat_tool in TOOL_KINDS[definition.type].offer(definition)
-    ]
-    choice = request.tool_choice
+def static_names(form: Any) -> list[str]:
+    """What a ``tool_choice`` form selects among the tools known before any I/O."""
+    return TOOL_KINDS[form.type].chosen_names(form)
+
+
+def _add_tools(body: dict[str, Any], request: CreateResponseRequest, offer: Offer) -> None:
+    offered = offer.tools
+    choice = offer.choice
     if isinstance(choice, AllowedTools):
         # Narrowing the list works on every upstream; the chat "allowed_tools" choice
         # is OpenAI-only.
-        allowed = set(chosen_names(choice))
+        allowed = set(chosen_names(choice, offer.names_of))
         offered = [tool for tool in offered if tool["function"]["name"] in allowed]
     if not offered:
         return
@@ -86,7 +99,7 @@ def _add_tools(body: dict[str, Any], request: CreateResponseRequest) -> None:
     elif isinstance(choice, str):
         body["tool_choice"] = choice
     elif choice is not None:
-        name = chosen_names(choice)[0]
+        name = chosen_names(choice, offer.names_of)[0]
         body["tool_choice"] = {"type": "function", "function": {"name": name}}
     if request.parallel_tool_calls is not None:
         body["parallel_tool_calls"] = request.parallel_tool_calls

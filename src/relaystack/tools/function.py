@@ -88,18 +88,7 @@ class FunctionCallKind:
         return _normalized(raw, raw.id, "fc", ids)
 
     def to_chat(self, item: Item, messages: list[ChatMessage]) -> None:
-        call = {
-            "id": item["call_id"],
-            "type": "function",
-            "function": {"name": item["name"], "arguments": item["arguments"]},
-        }
-        last = messages[-1] if messages else None
-        if last is not None and last["role"] == "assistant" and "refusal" not in last:
-            last.setdefault("tool_calls", []).append(call)
-            if last.get("content") == "":
-                del last["content"]  # no nulls upstream: an absent content is the same thing
-            return
-        messages.append({"role": "assistant", "tool_calls": [call]})
+        append_call(messages, item["call_id"], item["name"], item["arguments"])
 
 
 class FunctionCallOutputKind:
@@ -113,6 +102,18 @@ class FunctionCallOutputKind:
         messages.append(
             {"role": "tool", "tool_call_id": item["call_id"], "content": _output(item["output"])}
         )
+
+
+def append_call(messages: list[ChatMessage], call_id: str, name: str, arguments: str) -> None:
+    """A tool call as chat sees it: joins the assistant message before it, if any."""
+    call = {"id": call_id, "type": "function", "function": {"name": name, "arguments": arguments}}
+    last = messages[-1] if messages else None
+    if last is not None and last["role"] == "assistant" and "refusal" not in last:
+        last.setdefault("tool_calls", []).append(call)
+        if last.get("content") == "":
+            del last["content"]  # no nulls upstream: an absent content is the same thing
+        return
+    messages.append({"role": "assistant", "tool_calls": [call]})
 
 
 def _output(output: str | list[dict[str, Any]]) -> str | list[dict[str, Any]]:

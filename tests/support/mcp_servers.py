@@ -1,0 +1,66 @@
+"""Real MCP servers for the tests: the official SDK's FastMCP on loopback sockets.
+
+One set of tools (``add``, ``echo``, ``fail``) served over Streamable HTTP, over SSE,
+and over Streamable HTTP behind a bearer token. Each server counts the tool calls it ran.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from mcp.server.fastmcp import FastMCP
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+TOKEN = "secret-token-123"
+
+
+def tool_server(name: str, calls: Counter[str]) -> FastMCP:
+    server = FastMCP(name, log_level="WARNING")
+
+    @server.tool(description="Add two integers.")
+    def add(a: int, b: int) -> int:
+        calls["add"] += 1
+        return a + b
+
+    @server.tool(description="Repeat the text.")
+    def echo(text: str) -> str:
+        calls["echo"] += 1
+        return text
+
+    @server.tool(description="Always fails with the reason given.")
+    def fail(reason: str) -> str:
+        calls["fail"] += 1
+        raise ValueError(reason)
+
+    return server
+
+
+class BearerOnly:
+    """Answers 401 unless the request carries ``Authorization: Bearer TOKEN``; keeps
+    every header it saw."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.seen: list[dict[str, str]] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+            self.seen.append(headers)
+            if headers.get("authorization") != f"Bearer {TOKEN}":
+                await _unauthorized(send)
+                return
+        await self.app(scope, receive, send)
+
+
+async def _unauthorized(send: Send) -> None:
+    body: Any = b'{"error": "unauthorized"}'
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 401,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,40 @@
+"""MCP servers (Streamable HTTP, SSE, bearer-protected) shared by the tool tests."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from tests.support.mcp_servers import BearerOnly, tool_server
+from tests.support.servers import ServerThread
+
+
+@dataclass
+class McpServers:
+    http_url: str
+    sse_url: str
+    bearer_url: str
+    calls: Counter[str]
+    bearer: BearerOnly
+
+
+@pytest.fixture(scope="session")
+def mcp_servers() -> Iterator[McpServers]:
+    calls: Counter[str] = Counter()
+    bearer = BearerOnly(tool_server("bearer", calls).streamable_http_app())
+    with (
+        ServerThread(tool_server("calc", calls).streamable_http_app()) as http,
+        ServerThread(tool_server("calc-sse", calls).sse_app()) as sse,
+        ServerThread(bearer) as protected,
+    ):
+        yield McpServers(f"{http.url}/mcp", f"{sse.url}/sse", f"{protected.url}/mcp", calls, bearer)
+
+
+@pytest.fixture
+def mcp(mcp_servers: McpServers) -> McpServers:
+    mcp_servers.calls.clear()
+    mcp_servers.bearer.seen.clear()
+    return mcp_servers

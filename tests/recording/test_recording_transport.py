@@ -187,15 +187,14 @@ async def test_identical_requests_in_one_test_replay_in_order(
             replayed = [
                 (await client.post("/chat/completions", json=CHAT)).json() for _ in range(3)
             ]
-            # Another test's identical request counts from 1 again.
-            with using_test_id(TEST_ID + "-other"):
-                missing = await client.post("/chat/completions", json=CHAT)
+            # Another test's identical request counts from 1 again, and has no recording.
+            with using_test_id(TEST_ID + "-other"), pytest.raises(RecordingMissError):
+                await client.post("/chat/completions", json=CHAT)
             transport.reset_counters()
             restarted = (await client.post("/chat/completions", json=CHAT)).json()
     # A third call cycles back to the first answer (a re-run test replays its sequence).
     assert replayed == [recorded[0], recorded[1], recorded[0]]
     assert restarted == recorded[0]
-    assert missing.status_code == 500
 
 
 async def test_without_a_test_id_the_key_uses_none(
@@ -227,25 +226,63 @@ async def test_replay_miss_names_key_test_and_nearest_difference(
     key = request_key("POST", rec_upstream.base_url + "/v1/chat/completions", changed, TEST_ID)
     client, _ = make_client("replay", tmp_path, rec_upstream.base_url)
     async with client:
-        with using_test_id(TEST_ID):
-            response = await client.post("/chat/completions", json=changed)
-    assert response.status_code == 500
-    error = response.json()["error"]
-    assert (error["type"], error["code"], error["param"]) == (
-        "server_error",
-        "recording_not_found",
-        None,
-    )
-    message = error["message"]
-    assert key in message and TEST_ID in message and recorded_name in message
-    assert "body.messages[0].content" in message
-    assert "'Say hello'" in message and "'Say goodbye'" in message
-
-    client, _ = make_client("replay", tmp_path, rec_upstream.base_url, raise_on_miss=True)
-    async with client:
         with using_test_id(TEST_ID), pytest.raises(RecordingMissError) as caught:
             await client.post("/chat/completions", json=changed)
-    assert caught.value.key == key and "body.messages[0].content" in str(caught.value)
+    miss = caught.value
+    assert (miss.status_code, miss.error_type, miss.code, miss.param) == (
+        400,
+        "invalid_request_error",
+        "replay_miss",
+        None,
+    )
+    assert miss.key == key and miss.test_id == TEST_ID
+    message = miss.message
+    assert message.startswith("Replay miss (recording mode 'replay'): no recording of POST ")
+    assert key in message and f"test id {TEST_ID!r}" in message and recorded_name in message
+    assert "body.messages[0].content" in message
+    assert "'Say hello'" in message and "'Say goodbye'" in message
+    assert "answered" not in message  # nothing upstream was asked
+
+
+async def test_a_miss_without_a_test_id_says_so(rec_upstream: MockUpstream, tmp_path: Path) -> None:
+    client, _ = make_client("record", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(TEST_ID):
+            await client.post("/chat/completions", json=CHAT)
+    client, _ = make_client("replay", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(None), pytest.raises(RecordingMissError) as caught:
+            await client.post("/chat/completions", json=CHAT)
+    message = caught.value.message
+    assert "no test id" in message and "None" not in message
+    assert f"first difference at test_id: recorded {TEST_ID!r}, requested no test id" in message
+
+
+async def test_the_nearest_recording_is_the_one_with_the_smallest_change(
+    rec_upstream: MockUpstream, tmp_path: Path
+) -> None:
+    """Two recordings each one field away: the model renamed beats another prompt."""
+    prompts = {"gpt-4o": "Name a ringed planet.", "gpt-4o-mini": "Say it in capitals."}
+    client, _ = make_client("record", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(TEST_ID):
+            for model, prompt in prompts.items():
+                body = {"model": model, "messages": [{"role": "user", "content": prompt}]}
+                await client.post("/chat/completions", json=body)
+    by_model = {load_recording(p)["request"]["body"]["model"]: p.name for p in tmp_path.iterdir()}
+    client, _ = make_client("replay", tmp_path, rec_upstream.base_url)
+    # Each request differs from both recordings in one field; whichever file sorts
+    # first, one of the two requests would name the wrong one if ties went by name.
+    for model, prompt in prompts.items():
+        other = next(m for m in prompts if m != model)
+        body = {"model": other, "messages": [{"role": "user", "content": prompt}]}
+        async with client:
+            with using_test_id(TEST_ID), pytest.raises(RecordingMissError) as caught:
+                await client.post("/chat/completions", json=body)
+        assert f"Nearest recording: {by_model[model]}; first difference at body.model" in (
+            caught.value.message
+        )
+        client, _ = make_client("replay", tmp_path, rec_upstream.base_url)
 
 
 async def test_live_mode_passes_through_and_writes_nothing(

@@ -113,6 +113,7 @@ def test_check_says_what_a_config_serves(tmp_path: Path) -> None:
         "recording:\n"
         "  mode: replay\n"
         "  directory: recs\n"
+        f"storage:\n  url: sqlite:///{tmp_path / 'state.db'}\n"  # check opens it
     )
     result = relaystack("check", "--config", str(path))
     assert result.returncode == 0, result.stderr

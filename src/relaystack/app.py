@@ -30,7 +30,7 @@ from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.service import ResponsesService
-from relaystack.store.sql import SqlStore
+from relaystack.store.sql import SqlStore, open_failure
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +64,15 @@ def _transport(
     )
 
 
+def _check_recordings(recording: RecordingConfig) -> None:
+    """Replay answers only from the directory: without it every request would miss."""
+    if recording.mode == "replay" and not Path(str(recording.directory)).is_dir():
+        raise StartupError(
+            f"recording.directory: {recording.directory} is not a directory "
+            "(replay mode answers only from the recordings in it)"
+        )
+
+
 def build_app(
     config: Config,
     *,
@@ -75,10 +84,13 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _check_recordings(config.recording)
         try:
             store = await SqlStore.open(config.storage.url)
         except Exception as exc:
-            raise StartupError(f"storage.url: cannot open {config.storage.url}: {exc}") from exc
+            raise StartupError(
+                f"storage.url: cannot open {config.storage.url}: {open_failure(exc)}"
+            ) from exc
         registry = ModelRegistry()
         try:
             for index, provider_config in enumerate(config.providers):

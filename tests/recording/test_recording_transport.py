@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -349,3 +350,69 @@ def test_id_normalization_mapping_is_applied_on_read(tmp_path: Path) -> None:
     assert loaded["request"]["body"] == {"file": "file-1"}
     assert loaded["response"]["body"] == {"id": "file-1", "note": "see file-1"}
     assert loaded["id_normalization_mapping"] == {}
+
+
+async def test_counters_are_bounded_and_a_forgotten_test_counts_from_one(
+    rec_upstream: MockUpstream, tmp_path: Path
+) -> None:
+    client, _ = make_client("record", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(TEST_ID):
+            first, second = [
+                (await client.post("/chat/completions", json=CHAT)).json() for _ in range(2)
+            ]
+    client, _ = make_client("replay", tmp_path, rec_upstream.base_url, max_counters=1)
+    async with client:
+        with using_test_id(TEST_ID):
+            assert (await client.post("/chat/completions", json=CHAT)).json() == first
+        with using_test_id("an invented test id"), pytest.raises(RecordingMissError):
+            await client.post("/chat/completions", json=CHAT)  # its counter evicts ours
+        with using_test_id(TEST_ID):
+            # Counted from 1 again: without the bound this would be the second answer.
+            assert (await client.post("/chat/completions", json=CHAT)).json() == first
+    assert second != first
+
+
+async def test_a_test_repeating_one_request_writes_a_bounded_number_of_files(
+    rec_upstream: MockUpstream, tmp_path: Path
+) -> None:
+    client, _ = make_client("record", tmp_path, rec_upstream.base_url, max_repeats=2)
+    async with client:
+        with using_test_id(TEST_ID):
+            for _ in range(5):
+                await client.post("/chat/completions", json=CHAT)
+    key = request_key("POST", rec_upstream.base_url + "/v1/chat/completions", CHAT, TEST_ID)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{key}-2.json", f"{key}.json"]
+    # The files were reused in turn, as replay cycles through them: 1, 2, 1, 2, 1.
+    latest = load_recording(tmp_path / f"{key}.json")["response"]["body"]["__data__"]
+    assert latest["choices"][0]["message"]["content"] == "answer #5 to: Say hello"
+
+
+async def test_a_miss_is_explained_off_the_event_loop(
+    rec_upstream: MockUpstream, tmp_path: Path
+) -> None:
+    long_chat = {
+        **CHAT,
+        "messages": [{"role": "user", "content": f"message {i} " * 20} for i in range(100)],
+    }
+    client, _ = make_client("record", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(TEST_ID):
+            await client.post("/chat/completions", json=CHAT)
+            await client.post("/chat/completions", json=long_chat)
+    # Many recordings make the nearest-recording search slow (it reads and compares
+    # every file), so a hit asked for meanwhile must not wait for it.
+    template = next(p for p in tmp_path.iterdir() if "message 99 " in p.read_text()).read_text()
+    for i in range(300):
+        (tmp_path / f"{i:064x}.json").write_text(template)
+    changed = {**long_chat, "messages": [*long_chat["messages"], {"role": "user", "content": "?"}]}
+    client, _ = make_client("replay", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(TEST_ID):
+            miss = asyncio.create_task(client.post("/chat/completions", json=changed))
+            await asyncio.sleep(0.05)  # the miss is being explained now
+            hit = await client.post("/chat/completions", json=CHAT)
+            assert not miss.done(), "the hit had to wait for the miss's explanation"
+            with pytest.raises(RecordingMissError):
+                await miss
+    assert hit.status_code == 200

@@ -46,7 +46,7 @@ def normalize_body(value: Any) -> Any:
         return [normalize_body(v) for v in value]
     if isinstance(value, float):
         return round(value, 5)
-    if isinstance(value, str):
+    if isinstance(value, str) and "." in value:  # most strings have none: skip the scan
         return _FLOAT_IN_STRING.sub(lambda m: f"{float(m.group(0)):.5f}", value)
     return value
 

@@ -19,7 +19,9 @@ as replay would (same ids, same bytes): a recorded run and its replay are identi
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, get_args
@@ -61,6 +63,11 @@ Mode = Literal["live", "record", "replay", "record-if-missing"]
 MODES: tuple[str, ...] = get_args(Mode)
 
 RECORDING_HEADER = "x-relaystack-recording"  # which file answered: handy when debugging
+
+# Bounds on what clients can make grow: occurrence counters (one per test id and key;
+# a client may invent test ids without end), and files per identical request in one test.
+MAX_COUNTERS = 10_000
+MAX_REPEATS = 100
 
 # Hop-by-hop or already-undone by httpx's decoding; wrong on a rebuilt response.
 _DROPPED_HEADERS = {"content-encoding", "content-length", "transfer-encoding", "connection"}
@@ -109,6 +116,8 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         base_url: str,
         pacing: float = 0.0,
         run_log: Path | None = None,
+        max_counters: int = MAX_COUNTERS,
+        max_repeats: int = MAX_REPEATS,
     ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown recording mode {mode!r}; expected one of {MODES}")
@@ -118,15 +127,19 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         self.store = RecordingStore(Path(directory))
         self._inner = inner
         self._run_log = run_log_from(run_log)
-        # Identical requests within one test are told apart by arrival order.
-        self._counts: dict[tuple[str, str], int] = {}
+        # Identical requests within one test are told apart by arrival order. The least
+        # recently used counters go first: a forgotten test counts from 1 again.
+        self._counts: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._max_counters = max_counters
+        self._max_repeats = max_repeats
 
     def reset_counters(self, test_id: str | None = None) -> None:
         """Forget occurrence counts (of one test, or all), e.g. between test runs."""
         if test_id is None:
             self._counts.clear()
         else:
-            self._counts = {k: v for k, v in self._counts.items() if k[0] != test_id}
+            for k in [k for k in self._counts if k[0] == test_id]:
+                del self._counts[k]
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -143,7 +156,9 @@ class RecordingTransport(httpx.AsyncBaseTransport):
                     self._mark_used(name)
                 return self._serve(response, call, request, names[0])
             if self.mode == "replay":
-                raise self._miss(call)
+                # Finding the nearest recording reads and compares every file: in a
+                # thread, so that other requests go on meanwhile.
+                raise await asyncio.to_thread(self._miss, call)
         return await self._record(call, request)
 
     async def _describe(self, request: httpx.Request) -> _Call:
@@ -158,9 +173,20 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         if test_id is not None and not models:
             # Without a test id (a user's app in replay mode) every repeat replays the
             # same file, as the reference does; counting there would grow forever.
-            occurrence = self._counts.get((test_id, key), 0) + 1
-            self._counts[(test_id, key)] = occurrence
+            occurrence = self._count((test_id, key))
         return _Call(method, label, url, body, test_id, key, models, occurrence)
+
+    def _count(self, counter: tuple[str, str]) -> int:
+        """The occurrence of this call: 1, 2, ... up to ``max_repeats``, then 1 again.
+
+        Wrapping bounds the files one looping test can write, and replay cycles through
+        them the same way (see ``RecordingStore.find_call``).
+        """
+        count = self._counts.pop(counter, 0) + 1
+        self._counts[counter] = count
+        if len(self._counts) > self._max_counters:
+            self._counts.popitem(last=False)
+        return (count - 1) % self._max_repeats + 1
 
     def _find(self, call: _Call) -> tuple[list[str], dict[str, Any]] | None:
         for attempt in range(2):

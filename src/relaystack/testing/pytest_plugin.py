@@ -17,8 +17,8 @@ Each test's requests carry its node id in ``X-Relaystack-Test-Id``, so every tes
 its own recordings and identical requests in different tests never collide.
 
 With ``RELAYSTACK_RECORDINGS_RUN_LOG`` set, a session that started relaystack ends its
-run log with a note saying whether every test ran and passed (see ``run_notes``), which
-``relaystack recordings prune`` checks before deleting anything.
+run log with a note saying whether every test ran and passed (``partial_run_reasons``),
+which ``relaystack recordings prune`` checks before deleting anything.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ precomputed bytes. Serves:
 - ``POST /v1/embeddings``, ``GET /v1/models``
 - ``GET /mock/stats``: request counters (for checking a proxy really called us)
 
-Run: ``python -m bench.mock_upstream --port 9100 [--chunks 40] [--delay 0]``.
+Run: ``python -m bench.mock_upstream --port 9100 [--chunks 40] [--delay 0]`` from the
+repository root, or ``python bench/mock_upstream.py ...`` from anywhere.
 Loopback only: the host must be a 127.x / ::1 / localhost address.
 """
 
@@ -20,11 +21,18 @@ import asyncio
 import collections
 import contextlib
 import signal
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import cast
 
 import httptools
 import orjson
+
+if not __package__:
+    # Run as a file: put the repository root on the path, so that ``bench`` imports
+    # as it does under ``python -m bench.mock_upstream``.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.mock_payloads import MockShape, PayloadCache, error_response, json_response
 from bench.netguard import require_loopback

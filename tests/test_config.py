@@ -123,6 +123,7 @@ def test_check_says_what_a_config_serves(tmp_path: Path) -> None:
         "recording:\n"
         "  mode: replay\n"
         "  directory: recs\n"
+        f"storage:\n  url: sqlite:///{tmp_path / 'state.db'}\n"  # check opens it
     )
     result = relaystack("check", "--config", str(path))
     assert result.returncode == 0, result.stderr
@@ -249,8 +250,10 @@ def test_check_never_prints_a_database_password(tmp_path: Path) -> None:
         "storage:\n  url: postgresql://admin:s3cret@db:5432/relaystack\n"
     )
     result = relaystack("check", "--config", str(path))
-    assert result.returncode == 0, result.stderr
-    assert "storage: postgresql://admin:***@db:5432/relaystack" in result.stdout
+    # The host does not exist, so check says the storage cannot open (exit 1), and
+    # says it without the password.
+    assert result.returncode == 1, result.stderr
+    assert "storage: postgresql://admin:***@db:5432/relaystack (cannot open" in result.stdout
     assert "s3cret" not in result.stdout + result.stderr
 
 
@@ -262,9 +265,9 @@ def test_a_relative_sqlite_path_in_a_file_is_read_relative_to_the_file(tmp_path:
     path.write_text("providers:\n  - type: local\nstorage:\n  url: sqlite:///state/rel.db\n")
     result = relaystack("check", "--config", str(path), cwd=elsewhere)
     assert result.returncode == 0, result.stderr
-    assert f"storage: sqlite:///{config_dir / 'state' / 'rel.db'}\n" in result.stdout
+    assert f"storage: sqlite:///{config_dir / 'state' / 'rel.db'} (opens)\n" in result.stdout
     result = relaystack("check", "--config", "relaystack.yaml", cwd=config_dir)
-    assert f"storage: sqlite:///{config_dir / 'state' / 'rel.db'}\n" in result.stdout
+    assert f"storage: sqlite:///{config_dir / 'state' / 'rel.db'} (opens)\n" in result.stdout
 
 
 def test_a_server_keeps_its_state_beside_the_file_that_names_it(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,74 @@ def test_sample_suite_records_then_replays_without_upstream(pytester: pytest.Pyt
     # The upstream is stopped: the replay must be served from the recording alone.
     replayed = pytester.runpytest_subprocess(*args, "--relaystack-record-mode", "replay")
     replayed.assert_outcomes(passed=1)
+
+
+TWO_TESTS = """
+def test_one(relaystack_client):
+    assert relaystack_client.responses.create(model="mock/mock-model", input="one").output_text
+
+
+def test_two(relaystack_client):
+    assert relaystack_client.responses.create(model="mock/mock-model", input="two").output_text
+"""
+
+
+def _config(pytester: pytest.Pytester, upstream_url: str, models: bool = True) -> list[str]:
+    pytester.makefile(
+        ".yaml",
+        relaystack=(
+            "providers:\n"
+            "  - id: mock\n"
+            "    type: openai-compatible\n"
+            f"    base_url: {upstream_url}/v1\n" + ("    models: [mock-model]\n" if models else "")
+        ),
+    )
+    return ["--relaystack-config", "relaystack.yaml", "--relaystack-recordings", "recs"]
+
+
+def test_a_run_log_says_whether_the_run_was_whole_and_prune_heeds_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    log = pytester.path / "run.log"
+    monkeypatch.setenv("RELAYSTACK_RECORDINGS_RUN_LOG", str(log))
+    pytester.makepyfile(test_sample=TWO_TESTS)
+    mock = MockUpstream()
+    with ServerThread(mock.app) as upstream:
+        args = [*_config(pytester, upstream.url), "-p", "no:cacheprovider"]
+        recorded = pytester.runpytest_subprocess(*args, "--relaystack-record-mode", "record")
+        recorded.assert_outcomes(passed=2)
+    assert log.read_text().splitlines()[-1] == "# run complete: 2 tests"
+
+    log.unlink()
+    only_one = pytester.runpytest_subprocess(*args, "-k", "test_one")
+    only_one.assert_outcomes(passed=1, deselected=1)
+    assert log.read_text().splitlines()[-1] == "# run partial: 1 deselected"
+    prune = ["recordings", "prune", "recs", "--unused-since", str(log)]
+    refused = pytester.run(sys.executable, "-m", "relaystack", *prune)
+    assert refused.ret == 1
+    assert "covers a partial run (1 deselected); refusing to prune" in refused.stderr.str()
+    assert len(list((pytester.path / "recs").glob("*.json"))) == 2
+
+    log.unlink()
+    pytester.runpytest_subprocess(*args).assert_outcomes(passed=2)
+    assert log.read_text().splitlines()[-1] == "# run complete: 2 tests"
+    pruned = pytester.run(sys.executable, "-m", "relaystack", *prune)
+    assert pruned.ret == 0 and "0 of 2 recording(s) unused (deleted)" in pruned.stdout.str()
+
+
+def test_record_mode_with_the_upstream_down_fails_with_the_cause(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(test_sample=SAMPLE_TEST)
+    # Discard port: nothing answers. Models discovered: start-up itself needs the upstream.
+    args = _config(pytester, "http://127.0.0.1:9", models=False)
+    result = pytester.runpytest_subprocess(*args, "--relaystack-record-mode", "record")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*relaystack: server did not start: providers.0 (mock): "
+            "cannot connect to upstream mock at http://127.0.0.1:9/v1*"
+        ]
+    )
+    assert "server thread died" not in result.stdout.str()
+    assert "Traceback" not in result.stdout.str()

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import openai
 import pytest
 
@@ -81,17 +82,27 @@ def test_reference_flow_replays_from_the_fixture_files(
     assert after == before, "the fixture recordings must be read in place, never written"
 
 
-def test_a_replay_miss_names_the_key_test_and_nearest_recording(replay_server: str) -> None:
+def test_a_replay_miss_is_one_400_the_sdk_does_not_retry(replay_server: str) -> None:
+    sent: list[httpx.Request] = []
     client = openai.OpenAI(
         base_url=replay_server,
         api_key="sk-unused",
         default_headers={"X-Relaystack-Test-Id": SATURN_TEST_ID},
-        max_retries=0,
+        # The SDK's default retries (2): a miss must not be one of the errors it retries.
+        http_client=httpx.Client(event_hooks={"request": [sent.append]}),
     )
-    with pytest.raises(openai.APIStatusError) as raised:
+    with pytest.raises(openai.BadRequestError) as raised:
         client.responses.create(model="openai/gpt-4o", input="Which planet is the largest?")
-    assert raised.value.status_code == 502
-    message = raised.value.response.json()["error"]["message"]
+    assert len(sent) == 1
+    error = raised.value.response.json()["error"]
+    assert (error["type"], error["code"], error["param"]) == (
+        "invalid_request_error",
+        "replay_miss",
+        None,
+    )
+    message = error["message"]
+    assert message.startswith("Replay miss (recording mode 'replay'): ")
+    assert "upstream" not in message.split(".")[0]  # not reported as an upstream failure
     assert SATURN_TEST_ID in message
     assert "d058ce92" in message  # the nearest recording
     assert "messages" in message  # the first field that differs
@@ -101,4 +112,12 @@ def test_a_replay_miss_names_the_key_test_and_nearest_recording(replay_server: s
     )
     events = list(stream)
     assert events[-1].type == "response.failed"
+    assert events[-1].response.error.code == "replay_miss"
     assert SATURN_TEST_ID in events[-1].response.error.message
+
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(
+            model="openai/gpt-4o", messages=[{"role": "user", "content": "Hi"}], stream=True
+        )
+    assert raised.value.code == "replay_miss"
+    assert len(sent) == 3

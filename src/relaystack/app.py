@@ -33,7 +33,7 @@ from relaystack.inference.provider_type import ProviderContext
 from relaystack.inference.providers import provider_type
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.service import ResponsesService
-from relaystack.store.sql import SqlStore
+from relaystack.store.sql import SqlStore, open_failure
 from relaystack.tools.kind import HttpClientFactory, plain_http_client
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,15 @@ class _KeptOpen(httpx.AsyncBaseTransport):
         return await self._inner.handle_async_request(request)
 
 
+def _check_recordings(recording: RecordingConfig) -> None:
+    """Replay answers only from the directory: without it every request would miss."""
+    if recording.mode == "replay" and not Path(str(recording.directory)).is_dir():
+        raise StartupError(
+            f"recording.directory: {recording.directory} is not a directory "
+            "(replay mode answers only from the recordings in it)"
+        )
+
+
 def build_app(
     config: Config,
     *,
@@ -113,11 +122,12 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _check_recordings(config.recording)
         try:
             store = await SqlStore.open(config.storage.url)
         except Exception as exc:
             url = without_password(config.storage.url)
-            raise StartupError(f"storage.url: cannot open {url}: {exc}") from exc
+            raise StartupError(f"storage.url: cannot open {url}: {open_failure(exc)}") from exc
         registry = ModelRegistry()
         context = ProviderContext(
             ids=ids or IdSource(),

@@ -18,6 +18,7 @@ from relaystack.config import (
 )
 from relaystack.inference.providers import provider_type
 from relaystack.recording.modes import RECORD_MODES
+from relaystack.startup import implied_record_mode
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -32,10 +33,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     serve.add_argument(
         "--record-mode",
         choices=RECORD_MODES,
-        help="record or replay upstream calls (env RELAYSTACK_RECORD_MODE; default live)",
+        help="record or replay upstream calls (env RELAYSTACK_RECORD_MODE; default live, "
+        "or replay when a recordings directory is given)",
     )
     serve.add_argument(
-        "--recordings", metavar="DIR", help="recordings directory (env RELAYSTACK_RECORDINGS_DIR)"
+        "--recordings",
+        metavar="DIR",
+        help="recordings directory (env RELAYSTACK_RECORDINGS_DIR); without a mode: replay",
     )
     serve.add_argument(
         "--log-level",
@@ -49,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--config", help="YAML configuration file (default: none, the local model)")
     check.set_defaults(func=_check, record_mode=None, recordings=None)
 
-    from relaystack.recording.cli import add_recordings_parser
+    from relaystack.recordings_cli import add_recordings_parser
 
     add_recordings_parser(commands)
 
@@ -61,7 +65,8 @@ def _load(args: argparse.Namespace) -> Config | None:
     """The configuration ``serve`` would run, or None after saying what is wrong."""
     try:
         config = load_config(args.config) if args.config else _zero_config()
-        config = with_recording_overrides(config, args.record_mode, args.recordings)
+        mode = implied_record_mode(config, args.record_mode, args.recordings)
+        config = with_recording_overrides(config, mode, args.recordings)
     except ConfigError as exc:
         print(f"relaystack: bad configuration: {exc}", file=sys.stderr)
         return None
@@ -78,11 +83,28 @@ def _check(args: argparse.Namespace) -> int:
     for provider in config.providers:
         source = provider_type(provider.type).describe(provider)
         print(f"provider {provider.id}: {provider.type}, {source}")
-    print(f"storage: {without_password(config.storage.url)}")
+    storage_problem = _storage_problem(config.storage.url)
+    print(f"storage: {without_password(config.storage.url)} ({storage_problem or 'opens'})")
     print(f"recording: {config.recording.mode} {config.recording.directory or ''}".rstrip())
     print(f"auth: {'on' if config.auth else 'off'}")
     print(f"listen: http://{config.server.host}:{config.server.port}/v1")
-    return 0
+    return 1 if storage_problem else 0
+
+
+def _storage_problem(url: str) -> str | None:
+    """Open the storage as ``serve`` would (creating and migrating it): None if it works,
+    else why not, in one line."""
+    from relaystack.store.sql import SqlStore, open_failure
+
+    async def probe() -> None:
+        store = await SqlStore.open(url)
+        await store.close()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:
+        return f"cannot open: {open_failure(exc)}"
+    return None
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -98,26 +120,25 @@ def _serve(args: argparse.Namespace) -> int:
     import uvloop
 
     from relaystack.app import StartupError, build_app
+    from relaystack.startup import ListenError, banner, listen
 
-    recording = config.recording
-    where = (
-        f"relaystack {__version__} listening on http://{config.server.host}:"
-        f"{config.server.port}/v1 | state: {config.storage.url}"
-    )
-    if recording.mode != "live":
-        where += f" | recordings: {recording.mode} {recording.directory}"
+    try:
+        # Bound first: a port in use is one line, before anything has started.
+        sock = listen(config.server.host, config.server.port)
+    except ListenError as exc:
+        print(f"relaystack: cannot start: {exc}", file=sys.stderr)
+        return 2
+    port = sock.getsockname()[1]
 
     def announce(models: list[str]) -> None:
         # Said once everything has started, so a failed start prints only its reason.
-        print(where, file=sys.stderr)
+        print(banner(__version__, config, port), file=sys.stderr)
         print(f"relaystack: serving models {', '.join(models) or '(none)'}", file=sys.stderr)
 
     app = build_app(config, announce=announce)
     server = uvicorn.Server(
         uvicorn.Config(
             app,
-            host=config.server.host,
-            port=config.server.port,
             log_level=args.log_level,
             # An access log line per request costs real time on the hot path: only on ask.
             access_log=args.log_level in ("info", "debug"),
@@ -130,14 +151,17 @@ def _serve(args: argparse.Namespace) -> int:
     async def run() -> int:
         try:
             async with app.router.lifespan_context(app):
-                await server.serve()
+                await server.serve(sockets=[sock])
         except StartupError as exc:
             print(f"relaystack: cannot start: {exc}", file=sys.stderr)
             return 2
         return 0
 
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(run())
+    try:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(run())
+    finally:
+        sock.close()
 
 
 def _zero_config() -> Config:

@@ -186,3 +186,21 @@ def test_profile_summary_of_collapsed_stacks() -> None:
     assert s["samples"] == 8 and s["main_thread_busy"] == 0.5
     assert dict(s["categories"])["store (SQLAlchemy, aiosqlite, sqlite3)"] == 7 / 8
     assert dict(s["relaystack_inclusive"]) == {"create (relaystack/responses/service.py)": 3 / 8}
+
+
+@pytest.mark.parametrize("how", ["file", "module"])
+def test_the_mock_runs_as_a_file_or_a_module(how: str, tmp_path: Path) -> None:
+    if how == "file":
+        argv, cwd = [str(REPO_ROOT / "bench" / "mock_upstream.py")], tmp_path  # from anywhere
+    else:
+        argv, cwd = ["-m", "bench.mock_upstream"], REPO_ROOT
+    result = subprocess.run(
+        [sys.executable, *argv, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "--chunks" in result.stdout

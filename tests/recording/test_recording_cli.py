@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from relaystack.recording.cli import main
+from relaystack.recordings_cli import main
 from tests.recording.helpers import (
     FIXTURES,
     SEED_TEST_ID,
@@ -121,7 +122,7 @@ async def test_show_assembles_streamed_tool_calls(
 
 def test_verify_accepts_the_fixtures_via_python_m() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "relaystack.recording.cli", "recordings", "verify", str(FIXTURES)],
+        [sys.executable, "-m", "relaystack.recordings_cli", "recordings", "verify", str(FIXTURES)],
         capture_output=True,
         text=True,
         check=False,
@@ -177,3 +178,83 @@ async def test_prune_deletes_what_the_run_did_not_use(
     assert code == 1 and "refusing" in out and len(list(directory.iterdir())) == 2
     code, out = run(capsys, "prune", str(directory), "--unused-since", str(tmp_path / "none.log"))
     assert code == 1 and "no such run log" in out
+
+
+def relaystack(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The command as a user types it, in a process of its own."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RELAYSTACK_")}
+    return subprocess.run(
+        [sys.executable, "-m", "relaystack", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=cwd,
+        env={**environ, **(env or {})},
+        check=False,
+    )
+
+
+def test_show_finds_a_key_in_the_configured_or_current_directory(tmp_path: Path) -> None:
+    key = "cd222f01d7ea"  # as `list` prints it
+    expected = "[user] Repeat your previous response in all caps."
+
+    here = relaystack("recordings", "show", key, cwd=FIXTURES)
+    assert here.returncode == 0, here.stderr
+    assert expected in here.stdout
+
+    from_env = relaystack(
+        "recordings", "show", key, cwd=tmp_path, env={"RELAYSTACK_RECORDINGS_DIR": str(FIXTURES)}
+    )
+    assert from_env.returncode == 0, from_env.stderr
+    assert expected in from_env.stdout
+
+    config = tmp_path / "relaystack.yaml"
+    config.write_text(f"recording:\n  mode: replay\n  directory: {FIXTURES}\n")
+    from_config = relaystack("recordings", "show", key, "--config", str(config), cwd=tmp_path)
+    assert from_config.returncode == 0, from_config.stderr
+    assert expected in from_config.stdout
+
+    elsewhere = relaystack("recordings", "show", key, cwd=tmp_path)
+    assert elsewhere.returncode == 1
+    assert elsewhere.stderr.strip() == (f"no recording matches {key!r} in . (--dir names another)")
+
+
+@pytest.mark.parametrize("command", ["list", "verify", "prune"])
+def test_every_command_refuses_a_missing_directory_alike(command: str, tmp_path: Path) -> None:
+    log = tmp_path / "run.log"
+    log.write_text("x.json\n")
+    extra = ["--unused-since", str(log)] if command == "prune" else []
+    missing = tmp_path / "nowhere"
+    result = relaystack("recordings", command, str(missing), *extra)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"{missing}: not a directory"
+    assert result.stdout == ""
+
+
+async def test_prune_refuses_a_log_of_a_partial_run(
+    rec_upstream: MockUpstream, tmp_path: Path
+) -> None:
+    directory, log = tmp_path / "rec", tmp_path / "run.log"
+    await _record(rec_upstream, directory, "stale")
+    await _record(rec_upstream, directory, "kept", run_log=log)
+    files = sorted(directory.iterdir())
+
+    with log.open("a") as f:  # as the pytest plugin ends a run that was not whole
+        f.write("# run partial: 1 failed, 3 deselected\n# run complete: 4 tests\n")
+    result = relaystack("recordings", "prune", str(directory), "--unused-since", str(log))
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        f"{log}: covers a partial run (1 failed, 3 deselected); refusing to prune. "
+        "Delete the log, run the whole suite, then prune."
+    )
+    assert sorted(directory.iterdir()) == files
+
+    # A log nothing marked (written by a server, say) prunes, with a loud warning.
+    log.write_text("\n".join(line for line in log.read_text().splitlines() if "#" not in line))
+    result = relaystack("recordings", "prune", str(directory), "--unused-since", str(log))
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.startswith(f"WARNING: {log} does not say its run was complete")
+    assert "1 of 2 recording(s) unused (deleted)" in result.stdout
+    assert len(list(directory.iterdir())) == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from pathlib import Path
@@ -187,15 +188,14 @@ async def test_identical_requests_in_one_test_replay_in_order(
             replayed = [
                 (await client.post("/chat/completions", json=CHAT)).json() for _ in range(3)
             ]
-            # Another test's identical request counts from 1 again.
-            with using_test_id(TEST_ID + "-other"):
-                missing = await client.post("/chat/completions", json=CHAT)
+            # Another test's identical request counts from 1 again, and has no recording.
+            with using_test_id(TEST_ID + "-other"), pytest.raises(RecordingMissError):
+                await client.post("/chat/completions", json=CHAT)
             transport.reset_counters()
             restarted = (await client.post("/chat/completions", json=CHAT)).json()
     # A third call cycles back to the first answer (a re-run test replays its sequence).
     assert replayed == [recorded[0], recorded[1], recorded[0]]
     assert restarted == recorded[0]
-    assert missing.status_code == 500
 
 
 async def test_without_a_test_id_the_key_uses_none(
@@ -227,25 +227,63 @@ async def test_replay_miss_names_key_test_and_nearest_difference(
     key = request_key("POST", rec_upstream.base_url + "/v1/chat/completions", changed, TEST_ID)
     client, _ = make_client("replay", tmp_path, rec_upstream.base_url)
     async with client:
-        with using_test_id(TEST_ID):
-            response = await client.post("/chat/completions", json=changed)
-    assert response.status_code == 500
-    error = response.json()["error"]
-    assert (error["type"], error["code"], error["param"]) == (
-        "server_error",
-        "recording_not_found",
-        None,
-    )
-    message = error["message"]
-    assert key in message and TEST_ID in message and recorded_name in message
-    assert "body.messages[0].content" in message
-    assert "'Say hello'" in message and "'Say goodbye'" in message
-
-    client, _ = make_client("replay", tmp_path, rec_upstream.base_url, raise_on_miss=True)
-    async with client:
         with using_test_id(TEST_ID), pytest.raises(RecordingMissError) as caught:
             await client.post("/chat/completions", json=changed)
-    assert caught.value.key == key and "body.messages[0].content" in str(caught.value)
+    miss = caught.value
+    assert (miss.status_code, miss.error_type, miss.code, miss.param) == (
+        400,
+        "invalid_request_error",
+        "replay_miss",
+        None,
+    )
+    assert miss.key == key and miss.test_id == TEST_ID
+    message = miss.message
+    assert message.startswith("Replay miss (recording mode 'replay'): no recording of POST ")
+    assert key in message and f"test id {TEST_ID!r}" in message and recorded_name in message
+    assert "body.messages[0].content" in message
+    assert "'Say hello'" in message and "'Say goodbye'" in message
+    assert "answered" not in message  # nothing upstream was asked
+
+
+async def test_a_miss_without_a_test_id_says_so(rec_upstream: MockUpstream, tmp_path: Path) -> None:
+    client, _ = make_client("record", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(TEST_ID):
+            await client.post("/chat/completions", json=CHAT)
+    client, _ = make_client("replay", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(None), pytest.raises(RecordingMissError) as caught:
+            await client.post("/chat/completions", json=CHAT)
+    message = caught.value.message
+    assert "no test id" in message and "None" not in message
+    assert f"first difference at test_id: recorded {TEST_ID!r}, requested no test id" in message
+
+
+async def test_the_nearest_recording_is_the_one_with_the_smallest_change(
+    rec_upstream: MockUpstream, tmp_path: Path
+) -> None:
+    """Two recordings each one field away: the model renamed beats another prompt."""
+    prompts = {"gpt-4o": "Name a ringed planet.", "gpt-4o-mini": "Say it in capitals."}
+    client, _ = make_client("record", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(TEST_ID):
+            for model, prompt in prompts.items():
+                body = {"model": model, "messages": [{"role": "user", "content": prompt}]}
+                await client.post("/chat/completions", json=body)
+    by_model = {load_recording(p)["request"]["body"]["model"]: p.name for p in tmp_path.iterdir()}
+    client, _ = make_client("replay", tmp_path, rec_upstream.base_url)
+    # Each request differs from both recordings in one field; whichever file sorts
+    # first, one of the two requests would name the wrong one if ties went by name.
+    for model, prompt in prompts.items():
+        other = next(m for m in prompts if m != model)
+        body = {"model": other, "messages": [{"role": "user", "content": prompt}]}
+        async with client:
+            with using_test_id(TEST_ID), pytest.raises(RecordingMissError) as caught:
+                await client.post("/chat/completions", json=body)
+        assert f"Nearest recording: {by_model[model]}; first difference at body.model" in (
+            caught.value.message
+        )
+        client, _ = make_client("replay", tmp_path, rec_upstream.base_url)
 
 
 async def test_live_mode_passes_through_and_writes_nothing(
@@ -312,3 +350,69 @@ def test_id_normalization_mapping_is_applied_on_read(tmp_path: Path) -> None:
     assert loaded["request"]["body"] == {"file": "file-1"}
     assert loaded["response"]["body"] == {"id": "file-1", "note": "see file-1"}
     assert loaded["id_normalization_mapping"] == {}
+
+
+async def test_counters_are_bounded_and_a_forgotten_test_counts_from_one(
+    rec_upstream: MockUpstream, tmp_path: Path
+) -> None:
+    client, _ = make_client("record", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(TEST_ID):
+            first, second = [
+                (await client.post("/chat/completions", json=CHAT)).json() for _ in range(2)
+            ]
+    client, _ = make_client("replay", tmp_path, rec_upstream.base_url, max_counters=1)
+    async with client:
+        with using_test_id(TEST_ID):
+            assert (await client.post("/chat/completions", json=CHAT)).json() == first
+        with using_test_id("an invented test id"), pytest.raises(RecordingMissError):
+            await client.post("/chat/completions", json=CHAT)  # its counter evicts ours
+        with using_test_id(TEST_ID):
+            # Counted from 1 again: without the bound this would be the second answer.
+            assert (await client.post("/chat/completions", json=CHAT)).json() == first
+    assert second != first
+
+
+async def test_a_test_repeating_one_request_writes_a_bounded_number_of_files(
+    rec_upstream: MockUpstream, tmp_path: Path
+) -> None:
+    client, _ = make_client("record", tmp_path, rec_upstream.base_url, max_repeats=2)
+    async with client:
+        with using_test_id(TEST_ID):
+            for _ in range(5):
+                await client.post("/chat/completions", json=CHAT)
+    key = request_key("POST", rec_upstream.base_url + "/v1/chat/completions", CHAT, TEST_ID)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{key}-2.json", f"{key}.json"]
+    # The files were reused in turn, as replay cycles through them: 1, 2, 1, 2, 1.
+    latest = load_recording(tmp_path / f"{key}.json")["response"]["body"]["__data__"]
+    assert latest["choices"][0]["message"]["content"] == "answer #5 to: Say hello"
+
+
+async def test_a_miss_is_explained_off_the_event_loop(
+    rec_upstream: MockUpstream, tmp_path: Path
+) -> None:
+    long_chat = {
+        **CHAT,
+        "messages": [{"role": "user", "content": f"message {i} " * 20} for i in range(100)],
+    }
+    client, _ = make_client("record", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(TEST_ID):
+            await client.post("/chat/completions", json=CHAT)
+            await client.post("/chat/completions", json=long_chat)
+    # Many recordings make the nearest-recording search slow (it reads and compares
+    # every file), so a hit asked for meanwhile must not wait for it.
+    template = next(p for p in tmp_path.iterdir() if "message 99 " in p.read_text()).read_text()
+    for i in range(300):
+        (tmp_path / f"{i:064x}.json").write_text(template)
+    changed = {**long_chat, "messages": [*long_chat["messages"], {"role": "user", "content": "?"}]}
+    client, _ = make_client("replay", tmp_path, rec_upstream.base_url)
+    async with client:
+        with using_test_id(TEST_ID):
+            miss = asyncio.create_task(client.post("/chat/completions", json=changed))
+            await asyncio.sleep(0.05)  # the miss is being explained now
+            hit = await client.post("/chat/completions", json=CHAT)
+            assert not miss.done(), "the hit had to wait for the miss's explanation"
+            with pytest.raises(RecordingMissError):
+                await miss
+    assert hit.status_code == 200

@@ -8,9 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from relaystack.recording import RecordingTransport
+from relaystack.recording import RecordingMissError, RecordingTransport
 from relaystack.recording.context import current_test_id
-from relaystack.search import SearchError
 from relaystack.search.searxng import SearxngBackend
 from tests.support.search_servers import MockSearxng
 from tests.support.servers import ServerThread
@@ -55,7 +54,7 @@ async def test_record_then_replay_with_the_instance_stopped(tmp_path: Path) -> N
     )
 
 
-async def test_a_replay_miss_is_a_502_naming_the_recording(tmp_path: Path) -> None:
+async def test_a_replay_miss_is_a_replay_miss_not_a_backend_failure(tmp_path: Path) -> None:
     token = current_test_id.set(TEST_ID)
     try:
         transport = RecordingTransport(
@@ -66,11 +65,12 @@ async def test_a_replay_miss_is_a_502_naming_the_recording(tmp_path: Path) -> No
         )
         async with httpx.AsyncClient(transport=transport) as client:
             backend = SearxngBackend(client, "http://127.0.0.1:9")
-            with pytest.raises(SearchError) as caught:
+            with pytest.raises(RecordingMissError) as caught:
                 await backend.search("saturn", max_results=3)
     finally:
         current_test_id.reset(token)
-    assert caught.value.status_code == 502
-    assert caught.value.message.startswith(
-        "The SearXNG search backend answered HTTP 500: No recording for POST /v1/search"
-    )
+    # Nothing was contacted: the miss is said as a miss (a 400 the SDKs do not retry),
+    # naming the request, not as a failing search backend.
+    assert caught.value.status_code == 400
+    assert caught.value.code == "replay_miss"
+    assert "no recording of POST /v1/search" in caught.value.message

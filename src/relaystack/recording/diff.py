@@ -8,6 +8,7 @@ cause obvious. Only runs on a miss, so it may read every file.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from difflib import SequenceMatcher
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -60,14 +61,51 @@ def _short(value: Any, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _dissimilarity(recorded: Any, requested: Any) -> float:
+    """0 (alike) to 1 (nothing in common): how far apart two differing values are.
+
+    ``quick_ratio`` compares character counts only, so it stays linear on long prompts.
+    """
+    a = recorded if isinstance(recorded, str) else repr(recorded)
+    b = requested if isinstance(requested, str) else repr(requested)
+    return 1.0 - SequenceMatcher(None, a, b, autojunk=False).quick_ratio()
+
+
+def _rank(
+    candidate: dict[str, Any], requested: dict[str, Any]
+) -> tuple[tuple[int, int, int, float], tuple[str, Any, Any] | None]:
+    """Sort key (smaller is nearer) and the first difference.
+
+    Same test id first, then same method and path, then the fewest differing fields;
+    between as many, the smaller changes (``gpt-4o`` vs ``gpt-4o-mini`` is nearer than
+    one prompt vs another).
+    """
+    first = None
+    count, distance = 0, 0.0
+    for diff in differences(candidate, requested, ""):
+        first = first or diff
+        count += 1
+        distance += _dissimilarity(diff[1], diff[2])
+        if count >= _MAX_DIFFS:
+            break
+    rank = (
+        int(candidate["test_id"] != requested["test_id"]),
+        int(
+            (candidate["method"], candidate["endpoint"])
+            != (requested["method"], requested["endpoint"])
+        ),
+        count,
+        distance,
+    )
+    return rank, first
+
+
 def nearest_explanation(store: RecordingStore, requested: dict[str, Any]) -> str:
     """One line naming the nearest recording and its first difference from ``requested``.
 
     ``requested`` has the hashed fields: test_id, method, endpoint (path), body.
-    Nearest = same test id first, then same method and path, then fewest differing
-    leaves in the body.
     """
-    best: tuple[tuple[int, int, int], str, tuple[str, Any, Any] | None] | None = None
+    best: tuple[tuple[int, int, int, float], str, tuple[str, Any, Any] | None] | None = None
     for name, parsed in store.parsed_names():
         if parsed.is_models:
             continue
@@ -75,19 +113,7 @@ def nearest_explanation(store: RecordingStore, requested: dict[str, Any]) -> str
             candidate = _comparable(store.load(name))
         except (OSError, ValueError):
             continue
-        diffs = differences(candidate, requested, "")
-        first = next(diffs, None)
-        count = (
-            0 if first is None else 1 + sum(1 for _ in zip(range(_MAX_DIFFS), diffs, strict=False))
-        )
-        rank = (
-            int(candidate["test_id"] != requested["test_id"]),
-            int(
-                (candidate["method"], candidate["endpoint"])
-                != (requested["method"], requested["endpoint"])
-            ),
-            count,
-        )
+        rank, first = _rank(candidate, requested)
         if best is None or rank < best[0]:
             best = (rank, name, first)
     if best is None:
@@ -98,5 +124,11 @@ def nearest_explanation(store: RecordingStore, requested: dict[str, Any]) -> str
     path, recorded, requested_value = first
     return (
         f"Nearest recording: {name}; first difference at {path}: "
-        f"recorded {_short(recorded)}, requested {_short(requested_value)}."
+        f"recorded {_shown(path, recorded)}, requested {_shown(path, requested_value)}."
     )
+
+
+def _shown(path: str, value: Any) -> str:
+    if path == "test_id" and value is None:
+        return "no test id"
+    return _short(value)

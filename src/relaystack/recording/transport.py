@@ -10,7 +10,7 @@ It knows HTTP and the recording format, nothing about responses. Modes:
 
 * ``live``: pass through untouched.
 * ``record``: call upstream, write the recording (overwriting), answer from it.
-* ``replay``: never touch the network; a miss answers HTTP 500 (see ``_miss``).
+* ``replay``: never touch the network; a miss raises ``RecordingMissError`` (a 400).
 * ``record-if-missing``: replay what is found, record the rest.
 
 Record mode reads the whole upstream answer before answering, and then answers exactly
@@ -19,7 +19,9 @@ as replay would (same ids, same bytes): a recorded run and its replay are identi
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from relaystack.errors import ApiError
 from relaystack.recording.context import current_test_id
 from relaystack.recording.diff import nearest_explanation
 from relaystack.recording.format import (
@@ -57,17 +60,27 @@ from relaystack.wire.json import dumps, loads_lenient
 log = logging.getLogger(__name__)
 
 RECORDING_HEADER = "x-relaystack-recording"  # which file answered: handy when debugging
-MISS_HEADER = "x-relaystack-recording-miss"
+
+# Bounds on what clients can make grow: occurrence counters (one per test id and key;
+# a client may invent test ids without end), and files per identical request in one test.
+MAX_COUNTERS = 10_000
+MAX_REPEATS = 100
 
 # Hop-by-hop or already-undone by httpx's decoding; wrong on a rebuilt response.
 _DROPPED_HEADERS = {"content-encoding", "content-length", "transfer-encoding", "connection"}
 
 
-class RecordingMissError(Exception):
-    """No recording for a request in replay mode (raised only with ``raise_on_miss``)."""
+class RecordingMissError(ApiError):
+    """No recording for a request in replay mode: a 400 with code ``replay_miss``.
+
+    Raised by the transport rather than answered as an HTTP error, so that no provider
+    reports it as an upstream failure: nothing upstream was contacted. A 4xx because the
+    SDKs retry a 5xx (the openai SDK twice by default): one miss would be logged three
+    times and the app would wait on retries that cannot succeed.
+    """
 
     def __init__(self, message: str, *, key: str, test_id: str | None) -> None:
-        super().__init__(message)
+        super().__init__(message, code="replay_miss", status_code=400)
         self.key = key
         self.test_id = test_id
 
@@ -100,26 +113,30 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         base_url: str,
         pacing: float = 0.0,
         run_log: Path | None = None,
-        raise_on_miss: bool = False,
+        max_counters: int = MAX_COUNTERS,
+        max_repeats: int = MAX_REPEATS,
     ) -> None:
         if mode not in RECORD_MODES:
             raise ValueError(f"unknown recording mode {mode!r}; expected one of {RECORD_MODES}")
         self.mode = mode
         self.base_url = base_url
         self.pacing = pacing
-        self.raise_on_miss = raise_on_miss
         self.store = RecordingStore(Path(directory))
         self._inner = inner
         self._run_log = run_log_from(run_log)
-        # Identical requests within one test are told apart by arrival order.
-        self._counts: dict[tuple[str, str], int] = {}
+        # Identical requests within one test are told apart by arrival order. The least
+        # recently used counters go first: a forgotten test counts from 1 again.
+        self._counts: OrderedDict[tuple[str, str], int] = OrderedDict()
+        self._max_counters = max_counters
+        self._max_repeats = max_repeats
 
     def reset_counters(self, test_id: str | None = None) -> None:
         """Forget occurrence counts (of one test, or all), e.g. between test runs."""
         if test_id is None:
             self._counts.clear()
         else:
-            self._counts = {k: v for k, v in self._counts.items() if k[0] != test_id}
+            for k in [k for k in self._counts if k[0] == test_id]:
+                del self._counts[k]
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -136,7 +153,9 @@ class RecordingTransport(httpx.AsyncBaseTransport):
                     self._mark_used(name)
                 return self._serve(response, call, request, names[0])
             if self.mode == "replay":
-                return self._miss(call, request)
+                # Finding the nearest recording reads and compares every file: in a
+                # thread, so that other requests go on meanwhile.
+                raise await asyncio.to_thread(self._miss, call)
         return await self._record(call, request)
 
     async def _describe(self, request: httpx.Request) -> _Call:
@@ -151,9 +170,20 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         if test_id is not None and not models:
             # Without a test id (a user's app in replay mode) every repeat replays the
             # same file, as the reference does; counting there would grow forever.
-            occurrence = self._counts.get((test_id, key), 0) + 1
-            self._counts[(test_id, key)] = occurrence
+            occurrence = self._count((test_id, key))
         return _Call(method, label, url, body, test_id, key, models, occurrence)
+
+    def _count(self, counter: tuple[str, str]) -> int:
+        """The occurrence of this call: 1, 2, ... up to ``max_repeats``, then 1 again.
+
+        Wrapping bounds the files one looping test can write, and replay cycles through
+        them the same way (see ``RecordingStore.find_call``).
+        """
+        count = self._counts.pop(counter, 0) + 1
+        self._counts[counter] = count
+        if len(self._counts) > self._max_counters:
+            self._counts.popitem(last=False)
+        return (count - 1) % self._max_repeats + 1
 
     def _find(self, call: _Call) -> tuple[list[str], dict[str, Any]] | None:
         for attempt in range(2):
@@ -258,15 +288,8 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         headers["content-type"] = "application/json"
         return httpx.Response(200, headers=headers, content=dumps(payload), request=request)
 
-    def _miss(self, call: _Call, request: httpx.Request) -> httpx.Response:
-        """Answer a replay miss.
-
-        By default an HTTP 500 with an OpenAI error envelope (code
-        ``recording_not_found``): every provider already turns an upstream error answer
-        into an error carrying the upstream's message, whereas an unexpected exception
-        type risks being reported as a bare internal error. ``raise_on_miss`` raises
-        ``RecordingMissError`` instead, for direct users of the transport.
-        """
+    def _miss(self, call: _Call) -> RecordingMissError:
+        """The error for a replay miss: the key, the test id, and the nearest recording."""
         if call.models:
             explanation = f"No model-list recording models-{call.key}-*.json."
         else:
@@ -277,24 +300,16 @@ class RecordingTransport(httpx.AsyncBaseTransport):
                 "body": normalize_body(call.body),
             }
             explanation = nearest_explanation(self.store, requested)
+        test = f"test id {call.test_id!r}" if call.test_id is not None else "no test id"
         occurrence = f", occurrence {call.occurrence}" if call.occurrence > 1 else ""
         message = (
-            f"No recording for {call.method} {call.label} (key {call.key}, "
-            f"test id {call.test_id!r}{occurrence}) in {self.store.directory}. {explanation} "
-            "Run with recording mode 'record-if-missing' (and upstream access) to create it."
+            f"Replay miss (recording mode {self.mode!r}): no recording of {call.method} "
+            f"{call.label} (key {call.key}, {test}{occurrence}) in {self.store.directory}. "
+            f"{explanation} Run with recording mode 'record-if-missing' (and upstream "
+            "access) to create it."
         )
         log.error("%s", message)
-        if self.raise_on_miss:
-            raise RecordingMissError(message, key=call.key, test_id=call.test_id)
-        error = {
-            "message": message,
-            "type": "server_error",
-            "param": None,
-            "code": "recording_not_found",
-        }
-        return httpx.Response(
-            500, json={"error": error}, headers={MISS_HEADER: call.key}, request=request
-        )
+        return RecordingMissError(message, key=call.key, test_id=call.test_id)
 
     def _mark_used(self, name: str) -> None:
         if self._run_log is not None:

@@ -15,6 +15,14 @@ from relaystack.store.migrate import upgrade
 from relaystack.store.runners import Runner, open_runner
 
 
+def open_failure(exc: BaseException) -> str:
+    """Why a store did not open, in one line: the driver's words, without SQLAlchemy's
+    statement echo and "Background on this error" link."""
+    original = getattr(exc, "orig", None)  # SQLAlchemy wraps the driver's error
+    text = str(original if original is not None else exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class SqlStore:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner

@@ -15,6 +15,10 @@ Options (command line, or ``[tool.pytest.ini_options]``):
 
 Each test's requests carry its node id in ``X-Relaystack-Test-Id``, so every test has
 its own recordings and identical requests in different tests never collide.
+
+With ``RELAYSTACK_RECORDINGS_RUN_LOG`` set, a session that started relaystack ends its
+run log with a note saying whether every test ran and passed (``partial_run_reasons``),
+which ``relaystack recordings prune`` checks before deleting anything.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from typing import Any
 import pytest
 
 TEST_ID_HEADER = "X-Relaystack-Test-Id"
+_STARTED = pytest.StashKey[bool]()
+_DESELECTED = pytest.StashKey[int]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -42,6 +48,50 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini("relaystack_config", "relaystack YAML configuration")
     parser.addini("relaystack_record_mode", "live, record, replay or record-if-missing")
     parser.addini("relaystack_recordings", "recordings directory")
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    if items:
+        config = items[0].config
+        config.stash[_DESELECTED] = config.stash.get(_DESELECTED, 0) + len(items)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    from relaystack.recording.runlog import COMPLETE, PARTIAL, RunLog, run_log_path
+
+    path = run_log_path()
+    if path is None or not session.config.stash.get(_STARTED, False):
+        return
+    reasons = partial_run_reasons(session, exitstatus)
+    if reasons:
+        RunLog(path).note(f"{PARTIAL}: {', '.join(reasons)}")
+    else:
+        RunLog(path).note(f"{COMPLETE}: {session.testscollected} tests")
+
+
+def partial_run_reasons(session: pytest.Session, exitstatus: int) -> list[str]:
+    """Why this session did not use every recording its suite needs (empty: it did)."""
+    config = session.config
+    reasons = []
+    if session.testsfailed:
+        reasons.append(f"{session.testsfailed} failed")
+    if deselected := config.stash.get(_DESELECTED, 0):
+        reasons.append(f"{deselected} deselected")
+    if session.shouldstop or exitstatus == pytest.ExitCode.INTERRUPTED:
+        reasons.append("stopped early")
+    if subset := _subset_args(config):
+        reasons.append(f"only {' '.join(subset)}")
+    return reasons
+
+
+def _subset_args(config: pytest.Config) -> list[str]:
+    """Command-line paths or node ids narrower than the suite (rootdir or testpaths)."""
+    if config.args_source != pytest.Config.ArgsSource.ARGS:
+        return []
+    whole = {config.rootpath.resolve()}
+    whole |= {(config.rootpath / p).resolve() for p in config.getini("testpaths")}
+    invocation = config.invocation_params.dir
+    return [arg for arg in config.args if "::" in arg or (invocation / arg).resolve() not in whole]
 
 
 @dataclass(frozen=True)
@@ -73,7 +123,7 @@ def relaystack_server(
 ) -> Iterator[RelaystackServer]:
     from relaystack.app import build_app
     from relaystack.config import Config, load_config
-    from relaystack.testing.server import ServerThread
+    from relaystack.testing.server import ServerStartError, ServerThread
 
     config_file = _relative_to_root(pytestconfig, _setting(pytestconfig, "config"))
     mode = _setting(pytestconfig, "record_mode", "RELAYSTACK_RECORD_MODE") or "replay"
@@ -92,8 +142,17 @@ def relaystack_server(
             ),
         }
     )
-    with ServerThread(build_app(config)) as thread:
+    pytestconfig.stash[_STARTED] = True
+    try:
+        thread = ServerThread(build_app(config)).start()
+    except ServerStartError as exc:
+        # The reason in one line (an unreachable upstream, a missing directory), not
+        # a thread's traceback.
+        pytest.fail(f"relaystack: {exc}", pytrace=False)
+    try:
         yield RelaystackServer(f"{thread.url}/v1", mode, recordings)
+    finally:
+        thread.stop()
 
 
 @pytest.fixture

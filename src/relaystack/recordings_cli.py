@@ -1,13 +1,14 @@
 """``relaystack recordings ...``: list, show, verify and prune a recordings directory.
 
 ``add_recordings_parser`` plugs into the main CLI's subparsers; every leaf sets
-``func(args) -> int`` (the exit code). ``python -m relaystack.recording.cli recordings
+``func(args) -> int`` (the exit code). ``python -m relaystack.recordings_cli recordings
 ...`` runs the same commands standalone.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -16,8 +17,9 @@ from typing import Any
 from relaystack.recording.format import load_recording, unwrap
 from relaystack.recording.keys import models_digest, parse_filename, request_key
 from relaystack.recording.render import render
-from relaystack.recording.runlog import RUN_LOG_ENV, read_run_log
+from relaystack.recording.runlog import RUN_LOG_ENV, RunLogContents, read_run_log
 from relaystack.recording.store import RecordingStore
+from relaystack.startup import RECORDINGS_DIR_ENV
 
 _KEY = re.compile(r"^[0-9a-f]{64}$")
 
@@ -32,7 +34,13 @@ def add_recordings_parser(subparsers: Any) -> None:
 
     p = commands.add_parser("show", help="a recording as a conversation")
     p.add_argument("target", metavar="FILE|HASH", help="a file, or a key (prefix) in --dir")
-    p.add_argument("--dir", type=Path, default=Path("."), help="where to look a key up")
+    p.add_argument(
+        "--dir",
+        type=Path,
+        help=f"where to look a key up (default: ${RECORDINGS_DIR_ENV}, else --config's "
+        "recording.directory, else the current directory)",
+    )
+    p.add_argument("--config", type=Path, help="a relaystack configuration naming the directory")
     p.set_defaults(func=cmd_show)
 
     p = commands.add_parser("verify", help="check every file parses and is named by its key")
@@ -42,7 +50,9 @@ def add_recordings_parser(subparsers: Any) -> None:
     p = commands.add_parser(
         "prune",
         help="delete recordings a run did not use",
-        description=f"The run log is written by a run with {RUN_LOG_ENV}=PATH set.",
+        description=f"The run log is written by a run with {RUN_LOG_ENV}=PATH set. It is "
+        "appended to across runs: delete it before the run. A log that covers a partial "
+        "pytest run (failures, -k, -m, a subset of the suite) is refused.",
     )
     p.add_argument("directory", type=Path, metavar="DIR")
     p.add_argument("--unused-since", type=Path, required=True, metavar="RUN_LOG", dest="run_log")
@@ -50,7 +60,17 @@ def add_recordings_parser(subparsers: Any) -> None:
     p.set_defaults(func=cmd_prune)
 
 
+def _not_a_directory(directory: Path) -> bool:
+    """Say so (the same words for every command) when ``directory`` is not one."""
+    if directory.is_dir():
+        return False
+    print(f"{directory}: not a directory", file=sys.stderr)
+    return True
+
+
 def cmd_list(args: argparse.Namespace) -> int:
+    if _not_a_directory(args.directory):
+        return 1
     store = RecordingStore(args.directory)
     rows = [("KEY", "ENDPOINT", "MODEL", "STREAM", "SIZE", "TEST ID")]
     for name, parsed in store.parsed_names():
@@ -95,20 +115,26 @@ def cmd_show(args: argparse.Namespace) -> int:
     if target.is_file():
         paths = [target]
     else:
+        directory = _show_directory(args)
+        if directory is None or _not_a_directory(directory):
+            return 1
         prefix = args.target.removeprefix("models-").removesuffix(".json")
         matches = [
-            (n, p) for n, p in RecordingStore(args.dir).parsed_names() if p.key.startswith(prefix)
+            (n, p) for n, p in RecordingStore(directory).parsed_names() if p.key.startswith(prefix)
         ]
         keys = {p.key for _, p in matches}
         if not matches:
-            print(f"no recording matches {args.target!r} in {args.dir}", file=sys.stderr)
+            print(
+                f"no recording matches {args.target!r} in {directory} (--dir names another)",
+                file=sys.stderr,
+            )
             return 1
         if len(keys) > 1:
-            print(f"{args.target!r} is ambiguous in {args.dir}:", file=sys.stderr)
+            print(f"{args.target!r} is ambiguous in {directory}:", file=sys.stderr)
             for name, _ in matches:
                 print(f"  {name}", file=sys.stderr)
             return 1
-        paths = [args.dir / name for name, _ in matches]
+        paths = [directory / name for name, _ in matches]
     for i, path in enumerate(paths):
         try:
             recording = load_recording(path)
@@ -119,10 +145,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _show_directory(args: argparse.Namespace) -> Path | None:
+    """Where ``show`` looks a key up: --dir, the environment, the config, or here."""
+    if args.dir is not None:
+        return Path(args.dir)
+    if env := os.environ.get(RECORDINGS_DIR_ENV):
+        return Path(env)
+    if args.config is not None:
+        from relaystack.config import ConfigError, load_config
+
+        try:
+            directory = load_config(args.config).recording.directory
+        except ConfigError as exc:
+            print(f"relaystack: bad configuration: {exc}", file=sys.stderr)
+            return None
+        if directory:
+            return Path(directory)
+    return Path(".")
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     directory: Path = args.directory
-    if not directory.is_dir():
-        print(f"{directory}: not a directory", file=sys.stderr)
+    if _not_a_directory(directory):
         return 1
     paths = sorted(directory.glob("*.json"))
     problems = [problem for path in paths for problem in verify_file(path)]
@@ -190,12 +234,19 @@ def cmd_prune(args: argparse.Namespace) -> int:
     if not args.run_log.is_file():
         print(f"{args.run_log}: no such run log", file=sys.stderr)
         return 1
-    used = read_run_log(args.run_log)
-    if not used:
-        # An empty log almost always means the run did not log; deleting everything
-        # would be the wrong reading of it.
-        print(f"{args.run_log}: run log is empty; refusing to prune", file=sys.stderr)
+    if _not_a_directory(args.directory):
         return 1
+    log = read_run_log(args.run_log)
+    if refusal := _prune_refusal(args.run_log, log):
+        print(refusal, file=sys.stderr)
+        return 1
+    if not log.complete_runs:
+        print(
+            f"WARNING: {args.run_log} does not say its run was complete (the pytest plugin "
+            "notes that); recordings of tests that did not run count as unused",
+            file=sys.stderr,
+        )
+    used = log.names
     used_keys = {line for line in used if _KEY.match(line)}
     entries = RecordingStore(args.directory).parsed_names()
     unused = [n for n, p in entries if n not in used and p.key not in used_keys]
@@ -206,6 +257,20 @@ def cmd_prune(args: argparse.Namespace) -> int:
         print(f"{verb} {name}")
     print(f"{len(unused)} of {len(entries)} recording(s) unused ({verb})")
     return 0
+
+
+def _prune_refusal(path: Path, log: RunLogContents) -> str | None:
+    if not log.names:
+        # An empty log almost always means the run did not log; deleting everything
+        # would be the wrong reading of it.
+        return f"{path}: run log is empty; refusing to prune"
+    if log.partial_runs:
+        # Tests that did not run (or stopped early) used none of their recordings.
+        return (
+            f"{path}: covers a partial run ({'; '.join(log.partial_runs)}); refusing to prune. "
+            "Delete the log, run the whole suite, then prune."
+        )
+    return None
 
 
 def _size(n: int) -> str:
@@ -219,7 +284,7 @@ def _size(n: int) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m relaystack.recording.cli")
+    parser = argparse.ArgumentParser(prog="python -m relaystack.recordings_cli")
     add_recordings_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return int(args.func(args))

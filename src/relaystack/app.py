@@ -22,6 +22,7 @@ from relaystack.config import (
     OpenAICompatibleProviderConfig,
     ProviderConfig,
     RecordingConfig,
+    StorageConfig,
 )
 from relaystack.conversations.service import ConversationsService
 from relaystack.errors import ApiError
@@ -30,6 +31,7 @@ from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.service import ResponsesService
+from relaystack.store.runners import PostgresSettings
 from relaystack.store.sql import SqlStore
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,14 @@ def _transport(
     )
 
 
+def postgres_settings(storage: StorageConfig) -> PostgresSettings:
+    return PostgresSettings(
+        pool_size=storage.pool_size,
+        max_overflow=storage.max_overflow,
+        statement_timeout=storage.statement_timeout,
+    )
+
+
 def build_app(
     config: Config,
     *,
@@ -76,7 +86,7 @@ def build_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            store = await SqlStore.open(config.storage.url)
+            store = await SqlStore.open(config.storage.url, postgres_settings(config.storage))
         except Exception as exc:
             raise StartupError(f"storage.url: cannot open {config.storage.url}: {exc}") from exc
         registry = ModelRegistry()

@@ -12,7 +12,7 @@ from relaystack.store import conversations_sql as conv
 from relaystack.store import responses_sql as resp
 from relaystack.store.base import Chain, Item, Order, Page
 from relaystack.store.migrate import upgrade
-from relaystack.store.runners import Runner, open_runner
+from relaystack.store.runners import PostgresSettings, Runner, open_runner
 
 
 class SqlStore:
@@ -20,8 +20,8 @@ class SqlStore:
         self.runner = runner
 
     @classmethod
-    async def open(cls, url: str) -> SqlStore:
-        runner = open_runner(url)
+    async def open(cls, url: str, postgres: PostgresSettings | None = None) -> SqlStore:
+        runner = open_runner(url, postgres)
         try:
             await runner.write(upgrade)
         except BaseException:

@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from relaystack import __version__
 from relaystack.api.body import documented_models
 from relaystack.api.errors import install_error_handlers
+from relaystack.api.limits import BodyLimits
 from relaystack.api.routes import chat, conversations, models, responses
 from relaystack.config import (
     Config,
@@ -122,6 +123,7 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.max_body_bytes = config.server.max_body_bytes
+    app.state.limits = BodyLimits.of(config.server)
     app.state.api_keys = (
         {entry.key: entry.owner for entry in config.auth.keys} if config.auth else None
     )

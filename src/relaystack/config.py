@@ -44,7 +44,7 @@ class ServerConfig(_Strict):
     max_json_depth: int = Field(64, ge=8, le=200)  # orjson writes at most 254 levels
     # Bodies at least this large are parsed and validated in a worker thread, so
     # the event loop keeps serving others meanwhile.
-    offload_body_bytes: int = Field(256 * 1024, ge=0)
+    offload_body_bytes: int = Field(64 * 1024, ge=0)
     body_timeout: float = Field(60.0, gt=0)  # seconds to receive a whole body (408)
     chain_cache_bytes: int = Field(256 * 1024 * 1024, ge=0)  # approximate; 0: no cache
     keep_alive_timeout: int = Field(5, gt=0)  # seconds an idle connection stays open

@@ -31,6 +31,7 @@ from relaystack.ids import Clock, IdSource
 from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
 from relaystack.inference.registry import ModelRegistry
+from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.service import ResponsesService
 from relaystack.store.runners import PostgresSettings
 from relaystack.store.sql import SqlStore
@@ -101,7 +102,11 @@ def build_app(
                         f"providers.{index} ({provider_config.id}): {message}"
                     ) from exc
             service = ResponsesService(
-                store=store, models=registry, ids=ids or IdSource(), clock=clock or Clock()
+                store=store,
+                models=registry,
+                ids=ids or IdSource(),
+                clock=clock or Clock(),
+                _chains=ChainCache(config.server.chain_cache_bytes),
             )
             app.state.models = registry
             app.state.responses = service

@@ -200,6 +200,8 @@ class ResponsesService:
                 await self.store.save_response(
                     turn.response, turn.input_items, turn.owner, conversation_id=conversation_id
                 )
+                if turn.response["status"] not in ("completed", "incomplete"):
+                    return  # failed or cancelled: rarely chained, never worth the memory
                 self._chains.put(
                     turn.owner,
                     turn.response["id"],

@@ -13,13 +13,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from relaystack.api.id_checks import Path, item_ids, param_name, response_ids
 from relaystack.conversations.types import MAX_ITEMS_PER_CALL
 from relaystack.errors import InvalidRequest
 
 if TYPE_CHECKING:
     from relaystack.config import ServerConfig
-
-Path = list[str | int]
 
 
 @dataclass(frozen=True)
@@ -57,6 +56,7 @@ def response_body(data: dict[str, Any], limits: BodyLimits) -> None:
     check_array(data.get("tools"), ["tools"], limits.max_tools)
     _check_parts(data.get("input"), ["input"], limits)
     check_depth(data, limits.max_depth)
+    response_ids(data)
 
 
 def conversation_body(data: dict[str, Any], limits: BodyLimits) -> None:
@@ -64,6 +64,7 @@ def conversation_body(data: dict[str, Any], limits: BodyLimits) -> None:
     check_array(data.get("items"), ["items"], MAX_ITEMS_PER_CALL)
     _check_parts(data.get("items"), ["items"], limits)
     check_depth(data, limits.max_depth)
+    item_ids(data.get("items"), ["items"])
 
 
 def chat_body(data: dict[str, Any], limits: BodyLimits) -> None:
@@ -123,10 +124,3 @@ def _too_deep(node: dict[str, Any] | list[Any], levels_left: int) -> Path | None
             if below is not None:
                 return [key, *below]
     return None
-
-
-def param_name(path: Path) -> str:
-    name = ""
-    for part in path:
-        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else part)
-    return name

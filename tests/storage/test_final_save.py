@@ -24,6 +24,7 @@ from tests.support.stack import stack_config
 from tests.test_errors import assert_envelope
 
 MODEL = "openai/gpt-4o"
+MIGRATION_LOCK = 0x72656C6179  # store/migrate.py's advisory lock
 SECRET = "the-secret-words-7c1f"
 
 
@@ -81,7 +82,8 @@ def test_a_failed_save_answers_json_with_a_500(
 
 
 class _TableLock:
-    """Holds ``LOCK TABLE responses`` in a transaction of its own until released."""
+    """Holds ``LOCK TABLE responses`` (or the migration lock) in a transaction of its
+    own until released."""
 
     def __init__(self, storage_url: str) -> None:
         self._loop = asyncio.new_event_loop()
@@ -92,6 +94,11 @@ class _TableLock:
 
     def take(self) -> None:
         self._run(self._connection.execute("BEGIN; LOCK TABLE responses IN ACCESS EXCLUSIVE MODE"))
+
+    def hold_migration_lock(self) -> None:
+        self._run(
+            self._connection.execute(f"BEGIN; SELECT pg_advisory_xact_lock({MIGRATION_LOCK})")
+        )
 
     def wait_for_a_blocked_insert(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

@@ -127,7 +127,6 @@ def _serve(args: argparse.Namespace) -> int:
             lifespan="off",
             timeout_keep_alive=config.server.keep_alive_timeout,
             limit_concurrency=config.server.limit_concurrency,
-            h11_max_incomplete_event_size=config.server.max_header_bytes,
         )
     )
 

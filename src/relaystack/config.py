@@ -49,7 +49,6 @@ class ServerConfig(_Strict):
     chain_cache_bytes: int = Field(256 * 1024 * 1024, ge=0)  # approximate; 0: no cache
     keep_alive_timeout: int = Field(5, gt=0)  # seconds an idle connection stays open
     limit_concurrency: int = Field(1024, gt=0)  # open connections before a 503
-    max_header_bytes: int = Field(64 * 1024, gt=0)  # request line and headers
 
 
 class OpenAICompatibleProviderConfig(_Strict):

@@ -58,7 +58,8 @@ class OpenAICompatibleProvider:
     async def list_models(self) -> list[ModelInfo]:
         if self.config.models is not None:
             return [ModelInfo(id=model, owned_by=self.id) for model in self.config.models]
-        body = await self._request_json("GET", "/models", None)
+        # Only at start-up, which reports a failure in one line of its own.
+        body = await self._request_json("GET", "/models", None, quiet=True)
         return [
             ModelInfo(
                 id=model["id"],
@@ -108,23 +109,25 @@ class OpenAICompatibleProvider:
         finally:
             await response.aclose()
 
-    async def _request_json(self, method: str, path: str, body: Any) -> dict[str, Any]:
+    async def _request_json(
+        self, method: str, path: str, body: Any, quiet: bool = False
+    ) -> dict[str, Any]:
         content = jsonutil.dumps(body) if body is not None else None
         try:
             async with asyncio.timeout(self.config.deadline):
                 response = await self._client.request(method, path, content=content)
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from exc
+            raise self._transport_error(exc, quiet=quiet) from exc
         except TimeoutError:
             raise self._deadline_error() from None
         if response.status_code >= 400:
-            raise self._status_error(response)
+            raise self._status_error(response, quiet=quiet)
         return _parse_json(response.content, self.id)
 
-    def _status_error(self, response: httpx.Response) -> UpstreamError:
+    def _status_error(self, response: httpx.Response, quiet: bool = False) -> UpstreamError:
         message, code, param, body = _error_details(response)
         if response.status_code in _CREDENTIAL_STATUSES:
-            return self._credentials_error(response.status_code, message)
+            return self._credentials_error(response.status_code, message, quiet)
         return UpstreamError(
             f"upstream {self.id} answered {response.status_code}: {message}",
             kind="http",
@@ -134,9 +137,12 @@ class OpenAICompatibleProvider:
             body=body,
         )
 
-    def _credentials_error(self, status: int, message: str) -> UpstreamError:
+    def _credentials_error(self, status: int, message: str, quiet: bool) -> UpstreamError:
         # The upstream's words may quote (part of) our key: they stay in the server log.
-        log.warning("upstream %s (%s) answered %s: %s", self.id, self._base_url, status, message)
+        if not quiet:
+            log.warning(
+                "upstream %s (%s) answered %s: %s", self.id, self._base_url, status, message
+            )
         return UpstreamError(
             f"upstream {self.id} refused relaystack's credentials ({status}); "
             "the provider's API key in relaystack's configuration needs fixing",
@@ -152,11 +158,14 @@ class OpenAICompatibleProvider:
             kind="timeout",
         )
 
-    def _transport_error(self, exc: httpx.HTTPError, mid_stream: bool = False) -> UpstreamError:
+    def _transport_error(
+        self, exc: httpx.HTTPError, mid_stream: bool = False, quiet: bool = False
+    ) -> UpstreamError:
         # Clients hear the provider id; the address (internal, often) is for the log.
         where = "while streaming from" if mid_stream else "calling"
         kind = _failure_kind(exc)
-        log.warning("upstream %s (%s) failed: %s", self.id, self._base_url, exc or repr(exc))
+        if not quiet:
+            log.warning("upstream %s (%s) failed: %r", self.id, self._base_url, exc)
         if kind == "timeout":
             return UpstreamError(f"timed out {where} upstream {self.id}", kind="timeout")
         if kind == "connect":

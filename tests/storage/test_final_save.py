@@ -81,7 +81,7 @@ def test_a_failed_save_answers_json_with_a_500(
 # ----- a client leaving during the save (PostgreSQL: the cancellation reaches the driver)
 
 
-class _TableLock:
+class TableLock:
     """Holds ``LOCK TABLE responses`` (or the migration lock) in a transaction of its
     own until released."""
 
@@ -143,7 +143,7 @@ def test_a_json_client_leaving_during_the_save_leaves_the_turn_stored(
     postgres_server: tuple[str, str],
 ) -> None:
     base_url, storage_url = postgres_server
-    lock = _TableLock(storage_url)
+    lock = TableLock(storage_url)
     lock.take()
     try:
         host, port = base_url.removeprefix("http://").removesuffix("/v1").split(":")
@@ -164,7 +164,7 @@ def test_a_stream_client_leaving_during_the_save_leaves_the_turn_stored(
     postgres_server: tuple[str, str],
 ) -> None:
     base_url, storage_url = postgres_server
-    lock = _TableLock(storage_url)
+    lock = TableLock(storage_url)
     lock.take()
     try:
         body = {"model": MODEL, "input": "streamed and kept", "stream": True}

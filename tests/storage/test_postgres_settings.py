@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from relaystack.app import build_app
-from tests.storage.test_final_save import _TableLock
+from tests.storage.test_final_save import TableLock
 from tests.support.mock_upstream import MockUpstream
 from tests.support.servers import ServerThread
 from tests.support.stack import stack_config
@@ -31,7 +31,7 @@ def test_a_statement_past_its_timeout_fails_instead_of_waiting(
     impatient_server: tuple[str, str],
 ) -> None:
     base_url, storage_url = impatient_server
-    lock = _TableLock(storage_url)
+    lock = TableLock(storage_url)
     lock.take()
     try:
         started = time.monotonic()
@@ -51,7 +51,7 @@ def test_start_up_waits_for_another_replicas_migration_past_the_timeout(
     statement timeout: start-up waits for it rather than failing."""
     storage = {"url": fresh_postgres_url, "statement_timeout": 0.2}
     config = stack_config(upstream.base_url, fresh_postgres_url, storage=storage)
-    holder = _TableLock(fresh_postgres_url)
+    holder = TableLock(fresh_postgres_url)
     holder.hold_migration_lock()
     releaser = threading.Timer(1.5, holder.release)
     releaser.start()

@@ -16,6 +16,7 @@ from relaystack import __version__
 from relaystack.api.body import documented_models
 from relaystack.api.context import authenticate
 from relaystack.api.errors import install_error_handlers
+from relaystack.api.limits import BodyLimits
 from relaystack.api.routes import (
     chat_api,
     conversations_api,
@@ -24,7 +25,13 @@ from relaystack.api.routes import (
     models_api,
     responses_api,
 )
-from relaystack.config import Config, ConfigError, RecordingConfig, without_password
+from relaystack.config import (
+    Config,
+    ConfigError,
+    RecordingConfig,
+    StorageConfig,
+    without_password,
+)
 from relaystack.conversations.service import ConversationsService
 from relaystack.errors import ApiError
 from relaystack.ids import Clock, IdSource
@@ -32,7 +39,9 @@ from relaystack.inference.openai_compatible import connection_pool
 from relaystack.inference.provider_type import ProviderContext
 from relaystack.inference.providers import provider_type
 from relaystack.inference.registry import ModelRegistry
+from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.service import ResponsesService
+from relaystack.store.runners import PostgresSettings
 from relaystack.store.sql import SqlStore, open_failure
 from relaystack.tools.kind import HttpClientFactory, plain_http_client
 
@@ -111,6 +120,14 @@ def _check_recordings(recording: RecordingConfig) -> None:
         )
 
 
+def postgres_settings(storage: StorageConfig) -> PostgresSettings:
+    return PostgresSettings(
+        pool_size=storage.pool_size,
+        max_overflow=storage.max_overflow,
+        statement_timeout=storage.statement_timeout,
+    )
+
+
 def build_app(
     config: Config,
     *,
@@ -124,7 +141,7 @@ def build_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         _check_recordings(config.recording)
         try:
-            store = await SqlStore.open(config.storage.url)
+            store = await SqlStore.open(config.storage.url, postgres_settings(config.storage))
         except Exception as exc:
             url = without_password(config.storage.url)
             raise StartupError(f"storage.url: cannot open {url}: {open_failure(exc)}") from exc
@@ -151,6 +168,7 @@ def build_app(
                 clock=context.clock,
                 http=_tool_http(config.recording),
                 tool_settings=config.tools,
+                _chains=ChainCache(config.server.chain_cache_bytes),
             )
             app.state.models = registry
             app.state.responses = service
@@ -176,6 +194,14 @@ def build_app(
         redoc_url=None,
     )
     app.state.max_body_bytes = config.server.max_body_bytes
+    app.state.limits = BodyLimits(
+        max_input_items=config.server.max_input_items,
+        max_tools=config.server.max_tools,
+        max_content_parts=config.server.max_content_parts,
+        max_depth=config.server.max_json_depth,
+        offload_bytes=config.server.offload_body_bytes,
+        body_timeout=config.server.body_timeout,
+    )
     app.state.api_keys = (
         {entry.key: entry.owner for entry in config.auth.keys} if config.auth else None
     )

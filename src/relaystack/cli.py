@@ -145,6 +145,8 @@ def _serve(args: argparse.Namespace) -> int:
             # Started below, by us: a failure to start is then one clear line, not
             # uvicorn's traceback.
             lifespan="off",
+            timeout_keep_alive=config.server.keep_alive_timeout,
+            limit_concurrency=config.server.limit_concurrency,
         )
     )
 

@@ -37,6 +37,18 @@ class ServerConfig(ConfigModel):
     # With API keys configured, /docs, /redoc and /openapi.json need a key too
     # unless this opens them.
     open_docs: bool = False
+    # ----- limits: each one hit is a 4xx naming the parameter and the limit -----
+    max_input_items: int = Field(4096, gt=0)  # input items (or chat messages) per request
+    max_tools: int = Field(128, gt=0)  # OpenAI's limit
+    max_content_parts: int = Field(1024, gt=0)  # content parts per message
+    max_json_depth: int = Field(64, ge=8, le=200)  # orjson writes at most 254 levels
+    # Bodies at least this large are parsed and validated in a worker thread, so
+    # the event loop keeps serving others meanwhile.
+    offload_body_bytes: int = Field(64 * 1024, ge=0)
+    body_timeout: float = Field(60.0, gt=0)  # seconds to receive a whole body (408)
+    chain_cache_bytes: int = Field(256 * 1024 * 1024, ge=0)  # approximate; 0: no cache
+    keep_alive_timeout: int = Field(5, gt=0)  # seconds an idle connection stays open
+    limit_concurrency: int = Field(1024, gt=0)  # open connections before a 503
 
 
 # The union of every registered provider type's section, told apart by ``type``
@@ -50,6 +62,10 @@ ProviderConfig = Annotated[
 class StorageConfig(ConfigModel):
     # Empty: a SQLite file in the user's data dir.
     url: str = Field("", validate_default=True)
+    # ----- PostgreSQL only: connections per replica and a per-statement deadline -----
+    pool_size: int = Field(10, gt=0)
+    max_overflow: int = Field(10, ge=0)
+    statement_timeout: float = Field(30.0, ge=0)  # seconds; 0: none
 
     @field_validator("url")
     @classmethod

@@ -1,17 +1,23 @@
-"""Reading and validating request bodies: size limit, JSON, then the typed model."""
+"""Reading and validating request bodies: size and time limits, JSON, the shape limits
+(``limits.py``), then the typed model. Large bodies are parsed and validated in a
+worker thread: validating megabytes takes seconds the event loop owes everyone else."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
+from relaystack.api.limits import BodyCheck, BodyLimits, any_body
 from relaystack.api.validation import to_invalid_request
 from relaystack.errors import ApiError, InvalidRequest
 from relaystack.wire.json import loads
 
 Model = TypeVar("Model", bound=BaseModel)
+Result = TypeVar("Result")
 
 # Bodies are read and validated by hand (for the size limit and OpenAI's error
 # messages), so FastAPI cannot see them; routes name their model here instead and
@@ -39,6 +45,20 @@ class PayloadTooLarge(ApiError):
         )
 
 
+class BodyTimeout(ApiError):
+    status_code = 408
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(
+            f"The request body did not arrive within {seconds:g} seconds.",
+            code="request_timeout",
+        )
+
+
+def _limits(request: Request) -> BodyLimits:
+    return request.app.state.limits
+
+
 async def read_body(request: Request) -> bytes:
     limit: int = request.app.state.max_body_bytes
     declared = request.headers.get("content-length")
@@ -46,16 +66,51 @@ async def read_body(request: Request) -> bytes:
         raise PayloadTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(limit)
-        chunks.append(chunk)
+    seconds = _limits(request).body_timeout
+    try:
+        # A client that trickles its body (or stops sending it) holds a connection.
+        async with asyncio.timeout(seconds):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(limit)
+                chunks.append(chunk)
+    except TimeoutError:
+        raise BodyTimeout(seconds) from None
     return b"".join(chunks)
 
 
-async def json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request, check: BodyCheck = any_body) -> dict[str, Any]:
     raw = await read_body(request)
+    limits = _limits(request)
+    return await _off_the_loop_if_large(len(raw), limits, _checked_object, raw, check, limits)
+
+
+async def typed_body(request: Request, model: type[Model], check: BodyCheck = any_body) -> Model:
+    raw = await read_body(request)
+    limits = _limits(request)
+    return await _off_the_loop_if_large(len(raw), limits, _typed, raw, model, check, limits)
+
+
+async def _off_the_loop_if_large(
+    size: int, limits: BodyLimits, work: Callable[..., Result], *args: Any
+) -> Result:
+    # A thread hop costs more than checking a small body; a large one would freeze
+    # every other request while it is checked.
+    if size >= limits.offload_bytes:
+        return await asyncio.to_thread(work, *args)
+    return work(*args)
+
+
+def _typed(raw: bytes, model: type[Model], check: BodyCheck, limits: BodyLimits) -> Model:
+    data = _checked_object(raw, check, limits)
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise to_invalid_request(exc) from None
+
+
+def _checked_object(raw: bytes, check: BodyCheck, limits: BodyLimits) -> dict[str, Any]:
     if not raw.strip():
         # No body at all reads as {}: then the missing parameter gets named, and a
         # create that needs none (an empty conversation) just works.
@@ -68,12 +123,5 @@ async def json_object(request: Request) -> dict[str, Any]:
         ) from None
     if not isinstance(data, dict):
         raise InvalidRequest("The request body must be a JSON object.", code="invalid_json")
+    check(data, limits)
     return data
-
-
-async def typed_body(request: Request, model: type[Model]) -> Model:
-    data = await json_object(request)
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise to_invalid_request(exc) from None

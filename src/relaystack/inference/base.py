@@ -13,7 +13,8 @@ from typing import Any, Literal, Protocol
 
 from relaystack.errors import ApiError
 
-UpstreamFailure = Literal["http", "connect", "timeout", "protocol"]
+# "credentials": the upstream refused relaystack's own key (its 401/403), a 502.
+UpstreamFailure = Literal["http", "connect", "timeout", "protocol", "credentials"]
 
 
 class UpstreamError(ApiError):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +16,11 @@ from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
 from relaystack.inference.openai_compatible_config import OpenAICompatibleProviderConfig
 from relaystack.wire.json import dumps, loads, loads_lenient
 from relaystack.wire.sse import PayloadDecoder
+
+log = logging.getLogger(__name__)
+
+# The upstream refused relaystack's own key: not the client's fault, so not its 401.
+_CREDENTIAL_STATUSES = (401, 403)
 
 
 def connection_pool() -> httpx.AsyncBaseTransport:
@@ -52,7 +59,8 @@ class OpenAICompatibleProvider:
     async def list_models(self) -> list[ModelInfo]:
         if self.config.models is not None:
             return [ModelInfo(id=model, owned_by=self.id) for model in self.config.models]
-        body = await self._request_json("GET", "/models", None)
+        # Only at start-up, which reports a failure in one line of its own.
+        body = await self._request_json("GET", "/models", None, quiet=True)
         return [
             ModelInfo(
                 id=model["id"],
@@ -70,39 +78,55 @@ class OpenAICompatibleProvider:
 
     async def stream_chat_completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         request = self._client.build_request("POST", "/chat/completions", content=dumps(body))
+        deadline = asyncio.get_running_loop().time() + self.config.deadline
         try:
-            response = await self._client.send(request, stream=True)
+            async with asyncio.timeout_at(deadline):
+                response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
+        except TimeoutError:
+            raise self._deadline_error() from None
         try:
-            if response.status_code >= 400:
-                await response.aread()
-                raise self._status_error(response)
-            if response.headers.get("content-type", "").startswith("application/json"):
-                # Some servers ignore stream=true and answer with one completion.
-                await response.aread()
+            async with asyncio.timeout_at(deadline):
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise self._status_error(response)
+                is_json = response.headers.get("content-type", "").startswith("application/json")
+                if is_json:
+                    # Some servers ignore stream=true and answer with one completion.
+                    await response.aread()
+            if is_json:
                 for chunk in completion_as_chunks(_parse_json(response.content, self.id)):
                     yield chunk
                 return
-            async for chunk in _sse_chunks(response, self.id):
+            async for chunk in _before(deadline, _sse_chunks(response, self.id)):
                 yield chunk
         except httpx.HTTPError as exc:
             raise self._transport_error(exc, mid_stream=True) from exc
+        except TimeoutError:
+            raise self._deadline_error() from None
         finally:
             await response.aclose()
 
-    async def _request_json(self, method: str, path: str, body: Any) -> dict[str, Any]:
+    async def _request_json(
+        self, method: str, path: str, body: Any, quiet: bool = False
+    ) -> dict[str, Any]:
         content = dumps(body) if body is not None else None
         try:
-            response = await self._client.request(method, path, content=content)
+            async with asyncio.timeout(self.config.deadline):
+                response = await self._client.request(method, path, content=content)
         except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from exc
+            raise self._transport_error(exc, quiet=quiet) from exc
+        except TimeoutError:
+            raise self._deadline_error() from None
         if response.status_code >= 400:
-            raise self._status_error(response)
+            raise self._status_error(response, quiet=quiet)
         return _parse_json(response.content, self.id)
 
-    def _status_error(self, response: httpx.Response) -> UpstreamError:
+    def _status_error(self, response: httpx.Response, quiet: bool = False) -> UpstreamError:
         message, code, param, body = _error_details(response)
+        if response.status_code in _CREDENTIAL_STATUSES:
+            return self._credentials_error(response.status_code, message, quiet)
         return UpstreamError(
             f"upstream {self.id} answered {response.status_code}: {message}",
             kind="http",
@@ -112,18 +136,39 @@ class OpenAICompatibleProvider:
             body=body,
         )
 
-    def _transport_error(self, exc: httpx.HTTPError, mid_stream: bool = False) -> UpstreamError:
+    def _credentials_error(self, status: int, message: str, quiet: bool) -> UpstreamError:
+        # The upstream's words may quote (part of) our key: they stay in the server log.
+        if not quiet:
+            log.warning(
+                "upstream %s (%s) answered %s: %s", self.id, self._base_url, status, message
+            )
+        return UpstreamError(
+            f"upstream {self.id} refused relaystack's credentials ({status}); "
+            "the provider's API key in relaystack's configuration needs fixing",
+            kind="credentials",
+            upstream_status=status,
+        )
+
+    def _deadline_error(self) -> UpstreamError:
+        log.warning("upstream %s (%s) passed its deadline", self.id, self._base_url)
+        return UpstreamError(
+            f"upstream {self.id} did not finish within its deadline of "
+            f"{self.config.deadline:g} seconds",
+            kind="timeout",
+        )
+
+    def _transport_error(
+        self, exc: httpx.HTTPError, mid_stream: bool = False, quiet: bool = False
+    ) -> UpstreamError:
+        # Clients hear the provider id; the address (internal, often) is for the log.
         where = "while streaming from" if mid_stream else "calling"
         kind = _failure_kind(exc)
+        if not quiet:
+            log.warning("upstream %s (%s) failed: %r", self.id, self._base_url, exc)
         if kind == "timeout":
-            return UpstreamError(
-                f"timed out {where} upstream {self.id} at {self._base_url}", kind="timeout"
-            )
+            return UpstreamError(f"timed out {where} upstream {self.id}", kind="timeout")
         if kind == "connect":
-            return UpstreamError(
-                f"cannot connect to upstream {self.id} at {self._base_url}: {exc}",
-                kind="connect",
-            )
+            return UpstreamError(f"cannot connect to upstream {self.id}", kind="connect")
         detail = str(exc) or type(exc).__name__
         return UpstreamError(
             f"connection to upstream {self.id} failed {where} it: {detail}", kind="protocol"
@@ -145,6 +190,22 @@ def _failure_kind(exc: httpx.HTTPError) -> UpstreamFailure:
     if isinstance(exc, httpx.ConnectError):
         return "connect"
     return "protocol"
+
+
+async def _before(
+    deadline: float, chunks: AsyncIterator[dict[str, Any]]
+) -> AsyncIterator[dict[str, Any]]:
+    """``chunks`` until the loop's clock reaches ``deadline`` (then ``TimeoutError``).
+
+    Each wait gets its own timeout: one spanning the ``yield`` would fire inside the
+    consumer's code instead of here."""
+    async with contextlib.aclosing(chunks):  # type: ignore[type-var]
+        while True:
+            async with asyncio.timeout_at(deadline):
+                chunk = await anext(chunks, None)
+            if chunk is None:
+                return
+            yield chunk
 
 
 async def _sse_chunks(response: httpx.Response, provider_id: str) -> AsyncIterator[dict[str, Any]]:

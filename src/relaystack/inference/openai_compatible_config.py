@@ -22,6 +22,8 @@ class OpenAICompatibleProviderConfig(ConfigModel):
     models: list[str] | None = None
     timeout: float = Field(600.0, gt=0)
     connect_timeout: float = Field(10.0, gt=0)
+    # Overall seconds for one upstream call, however steadily it trickles (504).
+    deadline: float = Field(1800.0, gt=0)
 
     @model_validator(mode="after")
     def _one_key_source(self) -> OpenAICompatibleProviderConfig:

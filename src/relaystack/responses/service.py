@@ -201,12 +201,22 @@ class ResponsesService:
             )
             final = machine.fail(turn.failure)
         try:
-            await self._save(turn)
+            # Its own task, shielded: a client leaving now must not undo the save (on
+            # PostgreSQL the cancellation would roll its transaction back).
+            await asyncio.shield(self._save_in_background(turn))
         except ApiError as error:
             # Nothing was stored (e.g. the conversation was deleted meanwhile): the
             # client hears it as the stream's ending, not as a broken connection.
             turn.failure = error
             final = machine.refail(final, error)
+        except Exception:  # the database failed (logged by the task): the stream ends failed
+            turn.failure = ApiError(
+                "The server had an error while storing this response.",
+                code="server_error",
+                status_code=500,
+                error_type="server_error",
+            )
+            final = machine.refail(final, turn.failure)
         for event in final:
             yield event
 
@@ -226,6 +236,8 @@ class ResponsesService:
                     turn.owner,
                     conversation_id=conversation_id,
                 )
+                if turn.response["status"] not in ("completed", "incomplete"):
+                    return  # failed or cancelled: rarely chained, never worth the memory
                 self._chains.put(
                     turn.owner,
                     turn.response["id"],
@@ -240,10 +252,12 @@ class ResponsesService:
                     conversation_id, turn.owner, [*turn.input_items, *turn.response["output"]]
                 )
 
-    def _save_in_background(self, turn: Turn) -> None:
+    def _save_in_background(self, turn: Turn) -> asyncio.Task[None]:
         task = asyncio.get_running_loop().create_task(self._save(turn))
         self._pending_saves.add(task)
         task.add_done_callback(self._pending_saves.discard)
+        task.add_done_callback(lambda done: _log_failed_save(done, turn.response["id"]))
+        return task
 
     async def get(self, response_id: str, owner: str) -> dict[str, Any]:
         response = await self.store.get_response(response_id, owner)
@@ -328,6 +342,13 @@ def _check_supported(request: CreateResponseRequest) -> None:
             param="top_logprobs",
             code="unsupported_parameter",
         )
+
+
+def _log_failed_save(task: asyncio.Task[None], response_id: str) -> None:
+    """Logged here, as the save's caller may have gone (a client that left)."""
+    error = None if task.cancelled() else task.exception()
+    if error is not None and not isinstance(error, ApiError):
+        log.error("response %s could not be stored", response_id, exc_info=error)
 
 
 def _appends_to(turn: Turn) -> str | None:

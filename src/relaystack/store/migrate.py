@@ -24,6 +24,9 @@ def alembic_config(connection: Connection | None = None) -> AlembicConfig:
 def upgrade(connection: Connection) -> None:
     """Migrate to head inside the caller's transaction (run it through a runner)."""
     if connection.dialect.name == "postgresql":
+        # Waiting for another replica's migration may take longer than any statement
+        # timeout allows; so may the migration itself.
+        connection.execute(text("SET LOCAL statement_timeout = 0"))
         connection.execute(text(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK_ID})"))
     elif connection.dialect.name == "sqlite":
         # The sqlite3 driver opens no transaction before DDL, so without this each

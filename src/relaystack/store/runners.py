@@ -20,6 +20,7 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -63,12 +64,31 @@ def normalize_url(url: str) -> str:
     return f"{_DRIVERS[scheme]}{separator}{rest}"
 
 
-def open_runner(url: str) -> Runner:
+@dataclass(frozen=True)
+class PostgresSettings:
+    """Connections per process, and how long one statement may run (0: no limit)."""
+
+    pool_size: int = 10
+    max_overflow: int = 10
+    statement_timeout: float = 30.0
+
+
+def open_runner(url: str, postgres: PostgresSettings | None = None) -> Runner:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         return SqliteRunner(url)
+    settings = postgres or PostgresSettings()
+    timeout_ms = str(round(settings.statement_timeout * 1000))
     return AsyncEngineRunner(
-        create_async_engine(url, pool_size=20, max_overflow=20, pool_pre_ping=True)
+        create_async_engine(
+            url,
+            pool_size=settings.pool_size,
+            max_overflow=settings.max_overflow,
+            pool_pre_ping=True,
+            # A database error must not print the rows' contents (texts, metadata).
+            hide_parameters=True,
+            connect_args={"server_settings": {"statement_timeout": timeout_ms}},
+        )
     )
 
 
@@ -186,9 +206,17 @@ def _sqlite_engine(url: str, pool_size: int, in_memory: bool) -> Engine:
     # Connections move between our threads, one thread at a time.
     connect_args = {"check_same_thread": False, "timeout": 30}
     if in_memory:
-        engine = create_engine(url, poolclass=StaticPool, connect_args=connect_args)
+        engine = create_engine(
+            url, poolclass=StaticPool, connect_args=connect_args, hide_parameters=True
+        )
     else:
-        engine = create_engine(url, pool_size=pool_size, max_overflow=0, connect_args=connect_args)
+        engine = create_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=0,
+            connect_args=connect_args,
+            hide_parameters=True,
+        )
 
     @event.listens_for(engine, "connect")
     def _tune(dbapi_connection: Any, _record: Any) -> None:

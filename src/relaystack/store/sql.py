@@ -11,8 +11,10 @@ from typing import Any
 from relaystack.store import conversations_sql as conv
 from relaystack.store import responses_sql as resp
 from relaystack.store.base import Chain, Item, Order, Page
+from relaystack.store.keys import lookup_key as key
+from relaystack.store.keys import lookup_text
 from relaystack.store.migrate import upgrade
-from relaystack.store.runners import Runner, open_runner
+from relaystack.store.runners import PostgresSettings, Runner, open_runner
 
 
 def open_failure(exc: BaseException) -> str:
@@ -28,8 +30,8 @@ class SqlStore:
         self.runner = runner
 
     @classmethod
-    async def open(cls, url: str) -> SqlStore:
-        runner = open_runner(url)
+    async def open(cls, url: str, postgres: PostgresSettings | None = None) -> SqlStore:
+        runner = open_runner(url, postgres)
         try:
             await runner.write(upgrade)
         except BaseException:
@@ -53,15 +55,17 @@ class SqlStore:
         await self.runner.write(resp.save_response, response, input_items, owner, conversation_id)
 
     async def get_response(self, response_id: str, owner: str) -> dict[str, Any] | None:
-        return await self.runner.read(resp.get_response, response_id, owner)
+        return await self.runner.read(resp.get_response, key(response_id), owner)
 
     async def delete_response(self, response_id: str, owner: str) -> bool:
-        return await self.runner.write(resp.delete_response, response_id, owner)
+        return await self.runner.write(resp.delete_response, key(response_id), owner)
 
     async def list_responses(
         self, owner: str, *, after: str | None, limit: int, order: Order, model: str | None
     ) -> Page:
-        return await self.runner.read(resp.list_responses, owner, after, limit, order, model)
+        return await self.runner.read(
+            resp.list_responses, owner, key(after), limit, order, lookup_text(model)
+        )
 
     async def list_input_items(
         self,
@@ -74,17 +78,17 @@ class SqlStore:
         order: Order,
     ) -> Page | None:
         return await self.runner.read(
-            resp.list_input_items, response_id, owner, after, before, limit, order
+            resp.list_input_items, key(response_id), owner, key(after), key(before), limit, order
         )
 
     async def chain(self, response_id: str, owner: str) -> Chain | None:
-        return await self.runner.read(resp.chain, response_id, owner)
+        return await self.runner.read(resp.chain, key(response_id), owner)
 
     async def chain_ids(self, response_id: str, owner: str) -> list[str]:
-        return await self.runner.read(resp.chain_ids, response_id, owner)
+        return await self.runner.read(resp.chain_ids, key(response_id), owner)
 
     async def find_items(self, item_ids: list[str], owner: str) -> dict[str, Item]:
-        return await self.runner.read(resp.find_items, item_ids, owner)
+        return await self.runner.read(resp.find_items, [key(item) for item in item_ids], owner)
 
     # ----- conversations ---------------------------------------------------------
 
@@ -94,39 +98,43 @@ class SqlStore:
         await self.runner.write(conv.create_conversation, conversation, items, owner)
 
     async def get_conversation(self, conversation_id: str, owner: str) -> dict[str, Any] | None:
-        return await self.runner.read(conv.get_conversation, conversation_id, owner)
+        return await self.runner.read(conv.get_conversation, key(conversation_id), owner)
 
     async def update_conversation(
         self, conversation_id: str, owner: str, metadata: dict[str, str]
     ) -> dict[str, Any] | None:
-        return await self.runner.write(conv.update_conversation, conversation_id, owner, metadata)
+        return await self.runner.write(
+            conv.update_conversation, key(conversation_id), owner, metadata
+        )
 
     async def delete_conversation(self, conversation_id: str, owner: str) -> bool:
-        return await self.runner.write(conv.delete_conversation, conversation_id, owner)
+        return await self.runner.write(conv.delete_conversation, key(conversation_id), owner)
 
     async def append_conversation_items(
         self, conversation_id: str, owner: str, items: list[Item]
     ) -> None:
-        await self.runner.write(conv.append_items, conversation_id, owner, items)
+        await self.runner.write(conv.append_items, key(conversation_id), owner, items)
 
     async def conversation_items(self, conversation_id: str, owner: str) -> list[Item] | None:
-        return await self.runner.read(conv.conversation_items_of, conversation_id, owner)
+        return await self.runner.read(conv.conversation_items_of, key(conversation_id), owner)
 
     async def list_conversation_items(
         self, conversation_id: str, owner: str, *, after: str | None, limit: int, order: Order
     ) -> Page | None:
         return await self.runner.read(
-            conv.list_conversation_items, conversation_id, owner, after, limit, order
+            conv.list_conversation_items, key(conversation_id), owner, key(after), limit, order
         )
 
     async def get_conversation_item(
         self, conversation_id: str, item_id: str, owner: str
     ) -> Item | None:
-        return await self.runner.read(conv.get_conversation_item, conversation_id, item_id, owner)
+        return await self.runner.read(
+            conv.get_conversation_item, key(conversation_id), key(item_id), owner
+        )
 
     async def delete_conversation_item(
         self, conversation_id: str, item_id: str, owner: str
     ) -> bool:
         return await self.runner.write(
-            conv.delete_conversation_item, conversation_id, item_id, owner
+            conv.delete_conversation_item, key(conversation_id), key(item_id), owner
         )

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from relaystack.api.body import json_object
 from relaystack.api.disconnect import json_unless_disconnected
+from relaystack.api.limits import chat_body
 from relaystack.api.sse import sse_response
 from relaystack.errors import ApiError, InvalidRequest
 from relaystack.inference.base import ChunkStream
@@ -36,7 +37,7 @@ def _resolve(request: Request, body: dict[str, Any]) -> ResolvedModel:
 
 @router.post("/v1/chat/completions", summary="Create a chat completion (pass-through)")
 async def chat_completions(request: Request) -> Response:
-    body = await json_object(request)
+    body = await json_object(request, chat_body)
     model = _resolve(request, body)
     if not isinstance(body.get("messages"), list) or not body["messages"]:
         raise InvalidRequest(

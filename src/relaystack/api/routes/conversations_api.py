@@ -11,6 +11,7 @@ from starlette.responses import Response
 from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import Owner
 from relaystack.api.json import json_response
+from relaystack.api.limits import conversation_body
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.conversations.service import ConversationsService
 from relaystack.conversations.types import (
@@ -51,7 +52,7 @@ def _check_include(request: Request) -> None:
     openapi_extra=body_schema(CreateConversationRequest),
 )
 async def create_conversation(request: Request, owner: Owner) -> Response:
-    body = await typed_body(request, CreateConversationRequest)
+    body = await typed_body(request, CreateConversationRequest, conversation_body)
     return json_response(await _service(request).create(body, owner))
 
 
@@ -82,7 +83,7 @@ async def delete_conversation(request: Request, conversation_id: str, owner: Own
 )
 async def add_items(request: Request, conversation_id: str, owner: Owner) -> Response:
     _check_include(request)
-    body = await typed_body(request, AddItemsRequest)
+    body = await typed_body(request, AddItemsRequest, conversation_body)
     items = await _service(request).add_items(conversation_id, body, owner)
     return json_response(list_page(items, has_more=False))
 

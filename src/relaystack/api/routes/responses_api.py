@@ -12,6 +12,7 @@ from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import Owner
 from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.json import json_response
+from relaystack.api.limits import response_body
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.api.sse import sse_response
 from relaystack.responses.request import CreateResponseRequest
@@ -31,7 +32,7 @@ def _service(request: Request) -> ResponsesService:
     summary="Create a model response",
 )
 async def create_response(request: Request, owner: Owner) -> Response:
-    body = await typed_body(request, CreateResponseRequest)
+    body = await typed_body(request, CreateResponseRequest, response_body)
     service = _service(request)
     turn = await service.prepare(body, owner)
     if body.stream:

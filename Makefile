@@ -4,8 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # llama.cpp tuned for the build machine's exact CPU uses AMX instructions that crash
-# on these machines; build a portable AVX2 binary instead (a few minutes, once).
-export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON
+# on these machines; build a portable AVX2 binary instead (once; pip caches the wheel).
+# LLAVA_BUILD=OFF skips the multimodal library (llama.cpp's tools/mtmd: 51 of 178
+# compile units), which relaystack never loads.
+export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
 
 .PHONY: install serve test lint bench clean
 

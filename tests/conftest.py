@@ -14,6 +14,9 @@ from tests.support.mock_upstream import MockUpstream
 from tests.support.servers import ServerThread
 from tests.support.stack import stack_config
 
+# The MCP servers serve the tool tests and the storage tests alike.
+pytest_plugins = ["tests.support.mcp_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def upstream() -> Iterator[MockUpstream]:

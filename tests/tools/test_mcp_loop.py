@@ -9,9 +9,9 @@ from typing import Any
 import openai
 
 from tests.support import spec
+from tests.support.mcp_fixtures import McpServers
 from tests.support.mock_upstream import MockUpstream, Reply
 from tests.support.sse import stream_events
-from tests.tools.conftest import McpServers
 
 MODEL = "openai/gpt-4o"
 
@@ -152,22 +152,6 @@ def test_the_same_call_repeated_ends_the_response_early(
     assert response["status"] == "incomplete"
     assert response["incomplete_details"] == {"reason": "repeated_tool_call"}
     assert mcp.calls["echo"] == 3 and len(upstream.requests) == 3
-
-
-def test_a_chained_turn_does_not_list_the_same_server_again(
-    client: openai.OpenAI, upstream: MockUpstream, mcp: McpServers
-) -> None:
-    first = create(client, tools=[calc(mcp.http_url)])
-    upstream.queue(Reply(tool_calls=[call("c1", "add", a=4, b=4)]), Reply(content=["8"]))
-    second = create(
-        client, tools=[calc(mcp.http_url)], previous_response_id=first["id"], input="4+4?"
-    )
-    assert [item["type"] for item in second["output"]] == ["mcp_call", "message"]
-    assert {t["function"]["name"] for t in upstream.requests[-2]["tools"]} == {
-        "add",
-        "echo",
-        "fail",
-    }
 
 
 def test_allowed_tools_filter_the_listing_and_the_offer(

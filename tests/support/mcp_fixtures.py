@@ -1,4 +1,5 @@
-"""MCP servers (Streamable HTTP, SSE, bearer-protected) shared by the tool tests."""
+"""The MCP servers as pytest fixtures, shared by the tool tests and the storage tests
+(which run them on both stores)."""
 
 from __future__ import annotations
 

@@ -23,7 +23,7 @@ from bench.httpclient import Connection, Result, build_request
 from bench.mock_upstream import install_uvloop
 from bench.netguard import split_base_url
 from bench.stats import summarize_ms
-from bench.workloads import WORKLOADS, Workload
+from bench.workloads import WORKLOADS, Workload, mcp_tools
 
 MAX_ERROR_SAMPLES = 5
 
@@ -38,6 +38,7 @@ class LoadSpec:
     duration: float = 30.0
     warmup: int = 0
     timeout: float = 60.0
+    mcp_url: str = ""
 
 
 def api_prefix(url: str) -> tuple[str, int, str]:
@@ -105,7 +106,8 @@ async def _drive(
 async def run_load(spec: LoadSpec) -> dict[str, object]:
     wl = WORKLOADS[spec.workload]
     host, port, prefix = api_prefix(spec.url)
-    raw = build_request("POST", host, port, prefix + wl.path, wl.body(spec.model))
+    extra = mcp_tools(spec.mcp_url) if wl.mcp else {}
+    raw = build_request("POST", host, port, prefix + wl.path, wl.body(spec.model, **extra))
     conns = [Connection(host, port) for _ in range(spec.concurrency)]
     try:
         if spec.warmup:
@@ -151,11 +153,22 @@ def parse_args(argv: list[str] | None = None) -> LoadSpec:
     p.add_argument("--duration", type=float, default=30.0, help="time bound in seconds")
     p.add_argument("--warmup", type=int, default=0, help="unrecorded requests first")
     p.add_argument("--timeout", type=float, default=60.0, help="per request, seconds")
+    p.add_argument("--mcp-url", default="", help="the MCP server of the responses-mcp workloads")
     a = p.parse_args(argv)
     if a.requests < 1 or a.concurrency < 1 or a.duration <= 0:
         p.error("-n, -c and --duration must be positive")
+    if WORKLOADS[a.workload].mcp and not a.mcp_url:
+        p.error(f"--workload {a.workload} needs --mcp-url")
     return LoadSpec(
-        a.url, a.workload, a.model, a.requests, a.concurrency, a.duration, a.warmup, a.timeout
+        a.url,
+        a.workload,
+        a.model,
+        a.requests,
+        a.concurrency,
+        a.duration,
+        a.warmup,
+        a.timeout,
+        a.mcp_url,
     )
 
 

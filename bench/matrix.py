@@ -17,7 +17,15 @@ import orjson
 from bench.procs import REPO_ROOT, bench_env
 from bench.workloads import DIRECT_EQUIVALENT
 
-ENDPOINTS = ("chat", "chat-stream", "responses", "responses-stream")
+ENDPOINTS = (
+    "chat",
+    "chat-stream",
+    "responses",
+    "responses-stream",
+    "responses-mcp",
+    "responses-mcp-stream",
+)
+MCP_ENDPOINTS = ("responses-mcp", "responses-mcp-stream")
 
 
 @dataclass(frozen=True)
@@ -26,6 +34,7 @@ class Candidate:
     url: str
     model: str
     direct: bool = False  # the mock itself: responses cells use its chat stream
+    mcp_url: str = ""  # the bench's MCP server, for the responses-mcp cells
 
     def workload_for(self, endpoint: str) -> str:
         return DIRECT_EQUIVALENT.get(endpoint, endpoint) if self.direct else endpoint
@@ -72,6 +81,8 @@ def run_cell(cand: Candidate, endpoint: str, level: Level, timeout: float) -> di
         "--timeout",
         str(timeout),
     ]
+    if cand.mcp_url and workload in MCP_ENDPOINTS:
+        cmd += ["--mcp-url", cand.mcp_url]
     hard_limit = level.duration + 2 * timeout + 30  # warmup, drain, start-up
     popen = subprocess.Popen(
         cmd, cwd=REPO_ROOT, env=bench_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE

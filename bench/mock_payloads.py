@@ -119,6 +119,51 @@ def chat_stream(model: str, shape: MockShape) -> tuple[bytes, list[bytes]]:
     return http_head(200, "text/event-stream", None), frames
 
 
+# The tool call the mock makes when offered tools (the MCP workloads): ``add`` of the
+# bench's MCP server, answered by the next request's ``tool`` message.
+TOOL_CALL = {
+    "id": "call_bench",
+    "type": "function",
+    "function": {"name": "add", "arguments": '{"a":1,"b":2}'},
+}
+
+
+def tool_call_completion(model: str) -> bytes:
+    message = {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]}
+    body = {
+        "id": "chatcmpl-mock-tool",
+        "object": "chat.completion",
+        "created": CREATED,
+        "model": model,
+        "choices": [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": "tool_calls"}
+        ],
+        "usage": _usage(1),
+    }
+    return json_response(body)
+
+
+def tool_call_stream(model: str) -> bytes:
+    """The whole chat stream of one tool call: the call, a finish chunk, usage, [DONE]."""
+    base = {
+        "id": "chatcmpl-mock-tool",
+        "object": "chat.completion.chunk",
+        "created": CREATED,
+        "model": model,
+    }
+    call = {"index": 0, **TOOL_CALL}
+    chunks: list[dict[str, object]] = [
+        {"index": 0, "delta": {"role": "assistant", "tool_calls": [call]}, "finish_reason": None},
+        {"index": 0, "delta": {}, "finish_reason": "tool_calls"},
+    ]
+    events = [b"data: " + orjson.dumps({**base, "choices": [c]}) + b"\n\n" for c in chunks]
+    usage = {**base, "choices": [], "usage": _usage(1)}
+    events.append(b"data: " + orjson.dumps(usage) + b"\n\n")
+    events.append(b"data: [DONE]\n\n")
+    frames = [chunk_frame(ev) for ev in events]
+    return http_head(200, "text/event-stream", None) + b"".join(frames) + CHUNKED_END
+
+
 def embeddings(model: str, count: int) -> bytes:
     vec = [round(0.01 * (i + 1), 4) for i in range(EMBEDDING_DIM)]
     body = {
@@ -145,6 +190,7 @@ class PayloadCache:
         self._json: dict[str, bytes] = {}
         self._stream: dict[str, tuple[bytes, list[bytes], bytes]] = {}
         self._emb: dict[tuple[str, int], bytes] = {}
+        self._tool: dict[tuple[str, bool], bytes] = {}
 
     def chat_json(self, model: str) -> bytes:
         hit = self._json.get(model)
@@ -162,6 +208,15 @@ class PayloadCache:
             hit = (head, frames, head + b"".join(frames))
             if len(self._stream) < _CACHE_LIMIT:
                 self._stream[model] = hit
+        return hit
+
+    def tool_call(self, model: str, stream: bool) -> bytes:
+        key = (model, stream)
+        hit = self._tool.get(key)
+        if hit is None:
+            hit = tool_call_stream(model) if stream else tool_call_completion(model)
+            if len(self._tool) < _CACHE_LIMIT:
+                self._tool[key] = hit
         return hit
 
     def embeddings(self, model: str, count: int) -> bytes:

@@ -6,6 +6,8 @@ precomputed bytes. Serves:
 - ``POST /v1/chat/completions``: JSON, or SSE when ``"stream": true`` (``--chunks``
   content chunks, a finish chunk, a usage chunk, ``data: [DONE]``; ``--delay``
   seconds between chunks)
+  Offered ``tools`` with no ``tool`` message last, it calls ``add`` instead (JSON or
+  SSE): the first of the two upstream calls of an MCP turn; the second gets the text.
 - ``POST /v1/embeddings``, ``GET /v1/models``
 - ``GET /mock/stats``: request counters (for checking a proxy really called us)
 
@@ -85,6 +87,8 @@ class MockApp:
         if isinstance(req, bytes):
             return req
         model = str(req.get("model") or "mock-model")
+        if wants_tool_call(req):
+            return self.payloads.tool_call(model, bool(req.get("stream")))
         if req.get("stream"):
             head, frames, whole = self.payloads.chat_stream(model)
             return whole if self.shape.delay <= 0 else (head, frames)
@@ -97,6 +101,15 @@ class MockApp:
         inp = req.get("input")
         count = len(inp) if isinstance(inp, list) and inp and not isinstance(inp[0], int) else 1
         return self.payloads.embeddings(str(req.get("model") or "mock-embed"), count)
+
+
+def wants_tool_call(req: dict[str, object]) -> bool:
+    """Offered tools and not answering a tool result: the model's turn to call one."""
+    messages = req.get("messages")
+    if not req.get("tools") or not isinstance(messages, list) or not messages:
+        return False
+    last = messages[-1]
+    return not (isinstance(last, dict) and last.get("role") == "tool")
 
 
 class MockProtocol(asyncio.Protocol):

@@ -129,6 +129,24 @@ def start_mock(
     raise RuntimeError(f"mock upstream did not start: {proc.log_tail()}")
 
 
+def start_mcp_server(port: int, log: Path, timeout: float = 30.0) -> Proc:
+    """``python -m bench.mcp_server``: the MCP server of the ``responses-mcp`` cells."""
+    cmd = [sys.executable, "-m", "bench.mcp_server", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as errf:
+        popen = subprocess.Popen(
+            cmd, cwd=REPO_ROOT, env=bench_env(), stdout=subprocess.PIPE, stderr=errf
+        )
+    proc = Proc("mcp", popen, log)
+    assert popen.stdout is not None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.alive():
+        ready, _, _ = select.select([popen.stdout], [], [], 0.2)
+        if ready and popen.stdout.readline().startswith(b"MCP READY"):
+            return proc
+    proc.stop()
+    raise RuntimeError(f"MCP server did not start: {proc.log_tail()}")
+
+
 def write_relaystack_config(path: Path, mock_port: int, db_path: Path) -> Path:
     path.write_text(
         "providers:\n"

@@ -24,7 +24,7 @@ import orjson
 from bench.chain import ChainSpec, run_chain_sync
 from bench.chart import write_chart
 from bench.cpuacct import delta, loadavg, snapshot, total, wait_quiet
-from bench.matrix import ENDPOINTS, Candidate, Level, MatrixPlan, run_matrix
+from bench.matrix import ENDPOINTS, MCP_ENDPOINTS, Candidate, Level, MatrixPlan, run_matrix
 from bench.procs import (
     MOCK_MODEL,
     PUBLIC_MODEL,
@@ -35,6 +35,7 @@ from bench.procs import (
     http_get,
     pin_self,
     rss_kib,
+    start_mcp_server,
     start_mock,
     start_relaystack,
 )
@@ -149,15 +150,17 @@ def _cpu() -> str:
     return platform.processor() or "?"
 
 
-def _candidates(a: argparse.Namespace, mock_url: str, server_url: str | None) -> list[Candidate]:
+def _candidates(
+    a: argparse.Namespace, mock_url: str, server_url: str | None, mcp_url: str = ""
+) -> list[Candidate]:
     cands = [Candidate("direct", mock_url, MOCK_MODEL, direct=True)]
     if server_url:
-        cands.append(Candidate("relaystack", server_url, PUBLIC_MODEL))
+        cands.append(Candidate("relaystack", server_url, PUBLIC_MODEL, mcp_url=mcp_url))
     for spec in a.extra:
         name, sep, url = spec.partition("=")
         if not sep or not name or name in {c.name for c in cands}:
             raise SystemExit(f"--extra wants a new NAME=URL, got {spec!r}")
-        cands.append(Candidate(name, url, a.extra_model))
+        cands.append(Candidate(name, url, a.extra_model, mcp_url=mcp_url))
     return cands
 
 
@@ -169,6 +172,13 @@ def _start(
     procs.append(mock)
     mock_url = f"http://127.0.0.1:{mock_port}/v1"
     log(f"mock upstream on :{mock_port} (pid {mock.pid}), workdir {workdir}")
+    mcp_url = ""
+    if any(e in MCP_ENDPOINTS for e in a.endpoints):
+        mcp_port = free_port()
+        mcp = start_mcp_server(mcp_port, workdir / "mcp.log")
+        procs.append(mcp)
+        mcp_url = f"http://127.0.0.1:{mcp_port}/mcp"
+        log(f"MCP server on :{mcp_port} (pid {mcp.pid})")
     server: Proc | None = None
     server_url = None
     if not a.no_relaystack:
@@ -182,7 +192,7 @@ def _start(
                 f"relaystack pid {server.pid} has child processes {kids}; "
                 "RSS and profile cover the parent only"
             )
-    return mock_port, server, _candidates(a, mock_url, server_url)
+    return mock_port, server, _candidates(a, mock_url, server_url, mcp_url)
 
 
 def _chain(

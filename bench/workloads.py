@@ -75,6 +75,29 @@ def check_responses_stream(res: Result) -> str | None:
     return None
 
 
+def check_mcp_json(res: Result) -> str | None:
+    if err := check_responses_json(res):
+        return err
+    return None if b'"mcp_call"' in res.body else f"no mcp_call item: {res.body[:300]!r}"
+
+
+def check_mcp_stream(res: Result) -> str | None:
+    if err := check_responses_stream(res):
+        return err
+    return None if b"response.mcp_call.completed" in res.body else "no mcp_call completed"
+
+
+def mcp_tools(mcp_url: str) -> dict[str, object]:
+    """The request fields of an MCP cell: the bench's MCP server, no approval asked."""
+    server = {
+        "type": "mcp",
+        "server_label": "bench",
+        "server_url": mcp_url,
+        "require_approval": "never",
+    }
+    return {"tools": [server]}
+
+
 @dataclass(frozen=True)
 class Workload:
     name: str
@@ -82,6 +105,7 @@ class Workload:
     stream: bool
     marker: bytes  # first-token marker inside the body
     check: Check
+    mcp: bool = False  # offers the bench's MCP server: one call, then the answer
 
     def body(self, model: str, **extra: object) -> bytes:
         if self.path.endswith("/chat/completions"):
@@ -111,10 +135,26 @@ WORKLOADS: dict[str, Workload] = {
         Workload(
             "responses-stream", "/responses", True, b"output_text.delta", check_responses_stream
         ),
+        Workload("responses-mcp", "/responses", False, b"", check_mcp_json, mcp=True),
+        Workload(
+            "responses-mcp-stream",
+            "/responses",
+            True,
+            b"output_text.delta",
+            check_mcp_stream,
+            mcp=True,
+        ),
         Workload("embeddings", "/embeddings", False, b"", lambda r: _status(r)),
     )
 }
 
 # The mock does not speak the Responses API: the "direct" baseline for a responses
 # cell is what relaystack itself asks upstream for, a chat stream of the same length.
-DIRECT_EQUIVALENT = {"responses": "chat-stream", "responses-stream": "chat-stream"}
+# An MCP cell asks upstream twice and calls the MCP server once; its baseline is still
+# the one text stream (the tool-call stream and the MCP call are not in it).
+DIRECT_EQUIVALENT = {
+    "responses": "chat-stream",
+    "responses-stream": "chat-stream",
+    "responses-mcp": "chat-stream",
+    "responses-mcp-stream": "chat-stream",
+}

@@ -60,6 +60,18 @@ def test_mock_answers_every_route(mock: int) -> None:
     assert status == 200 and len(json.loads(body)["data"]) == 2
 
 
+@pytest.mark.parametrize("stream", [False, True])
+def test_mock_calls_a_tool_when_offered_then_answers_its_result(mock: int, stream: bool) -> None:
+    tools = [{"type": "function", "function": {"name": "add", "parameters": {}}}]
+    asked = [{"role": "user", "content": "1+2"}]
+    body = {"model": "m", "messages": asked, "tools": tools, "stream": stream}
+    status, first = _post(mock, "/v1/chat/completions", body)
+    assert status == 200 and b'"name":"add"' in first and b'"tool_calls"' in first
+    answered = [*asked, {"role": "tool", "tool_call_id": "call_bench", "content": "3"}]
+    status, second = _post(mock, "/v1/chat/completions", {**body, "messages": answered})
+    assert status == 200 and b"w0 " in second and b'"tool_calls"' not in second
+
+
 @pytest.mark.parametrize("workload", ["chat", "chat-stream", "embeddings"])
 def test_loadgen_runs_clean_against_mock(mock: int, workload: str) -> None:
     cmd = [
@@ -159,7 +171,7 @@ def test_quick_run_against_relaystack(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text())
     cands = {c["candidate"] for c in results["cells"]}
     assert cands == {"direct", "relaystack"}
-    assert len(results["cells"]) == 4 * 2 * 2
+    assert len(results["cells"]) == 6 * 2 * 2  # endpoints x concurrency x candidates
     bad = [
         (c["endpoint"], c["concurrency"], c["candidate"], c["error_samples"])
         for c in results["cells"]

@@ -75,6 +75,8 @@ def normalize_object(data: Any, key: str) -> Any:
     """
     if not isinstance(data, dict) or data.get("object") == "model":
         return data
+    if data.get("jsonrpc") == "2.0":
+        return data  # an MCP message: its id ties the answer to the request
     if "id" in data:
         data["id"] = f"rec-{key[:12]}"
     if "created" in data:
@@ -110,6 +112,11 @@ def make_recording(
 
 def success_response(body: Any, *, streaming: bool) -> dict[str, Any]:
     return {"body": body, "is_streaming": streaming}
+
+
+def empty_response(status: int) -> dict[str, Any]:
+    """A success with no body (an MCP notification's 202); replayed with its status."""
+    return {"body": None, "is_streaming": False, "status_code": status}
 
 
 def exception_response(status: int, content: bytes) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 A stream is recorded as its list of JSON chunks (event names and comments are not
 part of the format) and replayed as ``data: {json}\\n\\n`` per chunk then
-``data: [DONE]\\n\\n``, which is how OpenAI-compatible servers frame chat chunks.
+``data: [DONE]\\n\\n``, which is how OpenAI-compatible servers frame chat chunks
+(other streams, MCP's, replay without the marker).
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ def parse_events(raw: bytes) -> list[Any]:
 class ReplayedStreamBody(httpx.AsyncByteStream):
     """Replays chunks as an SSE body; ``pacing`` seconds between chunks if asked."""
 
-    def __init__(self, chunks: list[Any], pacing: float = 0.0) -> None:
+    def __init__(self, chunks: list[Any], pacing: float = 0.0, *, done: bool = True) -> None:
         self._chunks = chunks
         self._pacing = pacing
+        self._done = done
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for i, chunk in enumerate(self._chunks):
             if self._pacing > 0 and i:
                 await asyncio.sleep(self._pacing)
             yield data_frame(chunk)
-        yield DONE_FRAME
+        if self._done:
+            yield DONE_FRAME

@@ -33,6 +33,7 @@ from relaystack.errors import ApiError
 from relaystack.recording.context import current_test_id
 from relaystack.recording.diff import nearest_explanation
 from relaystack.recording.format import (
+    empty_response,
     exception_response,
     make_recording,
     normalize_object,
@@ -50,6 +51,12 @@ from relaystack.recording.keys import (
     models_filename,
     normalize_body,
     request_key,
+)
+from relaystack.recording.mcp import (
+    is_jsonrpc,
+    is_session_side_request,
+    replayed_side_answer,
+    session_headers,
 )
 from relaystack.recording.modes import RECORD_MODES, RecordMode
 from relaystack.recording.runlog import run_log_from
@@ -144,6 +151,10 @@ class RecordingTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self.mode == "live":
             return await self._inner.handle_async_request(request)
+        if is_session_side_request(request):
+            if self.mode == "replay":
+                return replayed_side_answer(request)
+            return await self._inner.handle_async_request(request)
         call = await self._describe(request)
         if self.mode in ("replay", "record-if-missing"):
             found = self._find(call)
@@ -219,6 +230,8 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         response: dict[str, Any] | None = None
         if status >= 400:
             response = exception_response(status, raw)
+        elif 200 <= status < 300 and not raw:
+            response = empty_response(status)  # e.g. an MCP notification's 202
         elif 200 <= status < 300:
             try:
                 response = self._success(call, raw, upstream.headers.get("content-type", ""))
@@ -246,7 +259,9 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         self.store.save(name, recording)
         log.debug("recorded %s %s -> %s", call.method, call.label, name)
         self._mark_used(name)
-        return self._serve(response, call, request, name)
+        served = self._serve(response, call, request, name)
+        served.headers.update(session_headers(upstream))
+        return served
 
     def _success(self, call: _Call, raw: bytes, content_type: str) -> dict[str, Any]:
         if "text/event-stream" in content_type:
@@ -272,13 +287,17 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         if response.get("is_exception"):
             return _error_response(response, request, headers)
         body = response.get("body")
+        if body is None and "status_code" in response:
+            return httpx.Response(response["status_code"], headers=headers, request=request)
         if response.get("is_streaming"):
             chunks = [unwrap(c) for c in body or []]
             headers["content-type"] = "text/event-stream"
+            # Chat streams end in [DONE]; a stream of MCP messages has no such marker.
+            done = not (chunks and all(is_jsonrpc(c) for c in chunks))
             return httpx.Response(
                 200,
                 headers=headers,
-                stream=ReplayedStreamBody(chunks, self.pacing),
+                stream=ReplayedStreamBody(chunks, self.pacing, done=done),
                 request=request,
             )
         if call.models:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import openai
+import pytest
 
 from relaystack.app import build_app
 from relaystack.config import parse_config
@@ -110,3 +111,59 @@ def test_a_turn_with_an_mcp_call_replays_with_the_server_and_upstream_stopped(
     # (its empty 202) and tools/list each, and the call's session then calls the tool.
     # The listening streams and the DELETEs that end the sessions are not recorded.
     assert endpoints == {"/v1/chat/completions": 2, "/mcp": 7}
+
+
+def stream_turn(client: openai.OpenAI, mcp_url: str) -> list[tuple[str, str | None]]:
+    tool = {"type": "mcp", "server_label": "calc", "server_url": mcp_url}
+    events = client.responses.create(
+        model="mock/mock-model",
+        input="2+3?",
+        tools=[{**tool, "require_approval": "never"}],  # type: ignore[list-item]
+        stream=True,
+    )
+    return [(event.type, getattr(event, "delta", None)) for event in events]
+
+
+def test_a_streamed_turn_with_an_mcp_call_replays_its_events(tmp_path: Path) -> None:
+    recordings = tmp_path / "recordings"
+    calls: Counter[str] = Counter()
+    upstream = MockUpstream()
+    add = {"id": "c1", "name": "add", "arguments": json.dumps({"a": 2, "b": 3})}
+    upstream.queue(Reply(tool_calls=[add]), Reply(content=["5"]))
+    with (
+        ServerThread(upstream.app) as upstream_thread,
+        ServerThread(tool_server("calc", calls).streamable_http_app()) as mcp_thread,
+    ):
+        upstream_url, mcp_url = f"{upstream_thread.url}/v1", f"{mcp_thread.url}/mcp"
+        with relaystack(upstream_url, "record", recordings, tmp_path / "a.db") as client:
+            recorded = stream_turn(client, mcp_url)
+    assert ("response.mcp_call.completed", None) in recorded
+    assert recorded[-1][0] == "response.completed"
+    with relaystack(upstream_url, "replay", recordings, tmp_path / "b.db") as client:
+        assert stream_turn(client, mcp_url) == recorded
+    assert calls["add"] == 1
+
+
+def test_the_sse_transport_records_live_but_cannot_be_replayed(tmp_path: Path) -> None:
+    recordings = tmp_path / "recordings"
+    calls: Counter[str] = Counter()
+    upstream = MockUpstream()
+    add = {"id": "c1", "name": "add", "arguments": json.dumps({"a": 2, "b": 3})}
+    upstream.queue(Reply(tool_calls=[add]), Reply(content=["5"]))
+    with (
+        ServerThread(upstream.app) as upstream_thread,
+        ServerThread(tool_server("calc-sse", calls).sse_app()) as mcp_thread,
+    ):
+        upstream_url, mcp_url = f"{upstream_thread.url}/v1", f"{mcp_thread.url}/sse"
+        # Recording: the GET stream that carries the answers passes by, so the tool runs.
+        with relaystack(upstream_url, "record", recordings, tmp_path / "a.db") as client:
+            recorded = turn(client, mcp_url)
+    assert recorded["output"][1]["output"] == "5" and calls["add"] == 1
+    # Replay has no stream to answer from: the listing fails, clearly and at once.
+    with (
+        relaystack(upstream_url, "replay", recordings, tmp_path / "b.db") as client,
+        pytest.raises(openai.APIStatusError) as failed,
+    ):
+        turn(client, mcp_url)
+    assert failed.value.status_code == 424
+    assert "405" in failed.value.response.json()["error"]["message"]

@@ -29,6 +29,8 @@ from relaystack.ids import Clock, IdSource
 from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
 from relaystack.inference.registry import ModelRegistry
+from relaystack.observability.middleware import RequestMiddleware
+from relaystack.observability.recorder import Recorder
 from relaystack.responses.service import ResponsesService
 from relaystack.store.sql import SqlStore
 
@@ -116,6 +118,7 @@ def build_app(
         {entry.key: entry.owner for entry in config.auth.keys} if config.auth else None
     )
     install_error_handlers(app)
+    app.add_middleware(RequestMiddleware, recorder=Recorder())
     app.include_router(responses.router)
     app.include_router(conversations.router)
     app.include_router(chat.router)

@@ -40,6 +40,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="warning",
         help="server log level; info and debug also log every request (default warning)",
     )
+    serve.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="log lines as text or as one JSON object each (default text)",
+    )
     serve.set_defaults(func=_serve)
 
     check = commands.add_parser("check", help="validate a configuration and say what it serves")
@@ -99,6 +105,9 @@ def _serve(args: argparse.Namespace) -> int:
     import uvloop
 
     from relaystack.app import StartupError, build_app
+    from relaystack.observability.logs import configure_logging
+
+    configure_logging(args.log_level, args.log_format)
 
     recording = config.recording
     where = (
@@ -120,6 +129,7 @@ def _serve(args: argparse.Namespace) -> int:
             host=config.server.host,
             port=config.server.port,
             log_level=args.log_level,
+            log_config=None,  # configure_logging has set up uvicorn's loggers too
             # An access log line per request costs real time on the hot path: only on ask.
             access_log=args.log_level in ("info", "debug"),
             # Started below, by us: a failure to start is then one clear line, not

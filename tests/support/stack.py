@@ -40,7 +40,7 @@ def stack_config(upstream_url: str, storage_url: str, **extra: Any) -> Config:
 class ServeProcess:
     """``python -m relaystack serve --config FILE --port P`` in a child process."""
 
-    def __init__(self, config_file: Path, port: int, log_file: Path) -> None:
+    def __init__(self, config_file: Path, port: int, log_file: Path, *extra_args: str) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}/v1"
         self._log = log_file.open("wb")
@@ -48,6 +48,7 @@ class ServeProcess:
             [
                 *(sys.executable, "-m", "relaystack", "serve"),
                 *("--config", str(config_file), "--port", str(port)),
+                *extra_args,
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,

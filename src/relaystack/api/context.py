@@ -9,6 +9,7 @@ from starlette.requests import Request
 from relaystack import jsonutil
 from relaystack.errors import Unauthorized
 from relaystack.recording.context import current_test_id
+from relaystack.telemetry import telemetry
 
 DEFAULT_OWNER = "default"
 _PROVIDER_DATA_HEADERS = ("x-ogx-provider-data", "x-llamastack-provider-data")
@@ -31,6 +32,7 @@ def bind_request(request: Request) -> str:
     """Authenticate, bind the test id for the recorder, and return the owner."""
     owner = request_owner(request)
     current_test_id.set(test_id_of(request))
+    telemetry().identify(owner)
     return owner
 
 

@@ -13,6 +13,7 @@ from httpx_aiohttp import AiohttpTransport
 from relaystack import jsonutil
 from relaystack.config import OpenAICompatibleProviderConfig
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
+from relaystack.telemetry import telemetry
 
 
 def connection_pool() -> httpx.AsyncBaseTransport:
@@ -75,6 +76,7 @@ class OpenAICompatibleProvider:
             response = await self._client.send(request, stream=True)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
+        _note_request_id(response)
         try:
             if response.status_code >= 400:
                 await response.aread()
@@ -98,6 +100,7 @@ class OpenAICompatibleProvider:
             response = await self._client.request(method, path, content=content)
         except httpx.HTTPError as exc:
             raise self._transport_error(exc) from exc
+        _note_request_id(response)
         if response.status_code >= 400:
             raise self._status_error(response)
         return _parse_json(response.content, self.id)
@@ -129,6 +132,13 @@ class OpenAICompatibleProvider:
         return UpstreamError(
             f"connection to upstream {self.id} failed {where} it: {detail}", kind="protocol"
         )
+
+
+def _note_request_id(response: httpx.Response) -> None:
+    """The upstream's own id for its answer goes in our request's log line."""
+    upstream_id = response.headers.get("x-request-id")
+    if upstream_id:
+        telemetry().upstream_request_id(upstream_id)
 
 
 def _failure_kind(exc: httpx.HTTPError) -> UpstreamFailure:

@@ -32,6 +32,7 @@ from relaystack.responses.resource import ResponseObject, new_response
 from relaystack.responses.stream import TurnStream
 from relaystack.responses.upstream_request import build_chat_body, chosen_names
 from relaystack.store.base import Chain, Order, Page, Store
+from relaystack.telemetry import UpstreamCall, telemetry
 from relaystack.tools.kind import ToolKind
 
 log = logging.getLogger(__name__)
@@ -129,15 +130,21 @@ class ResponsesService:
 
     async def events(self, turn: Turn) -> AsyncIterator[Event]:
         machine = TurnStream(turn.response, self.ids, self.clock, _tools_by_name(turn.request))
+        call = telemetry().upstream_call(turn.response["model"], input_items=turn.input_items)
         for event in machine.start():
             yield event
         try:
             # aclosing: when the client goes away the upstream call (or local
             # generation) stops now, not whenever the generator is garbage-collected.
             chunks = turn.chunks
+            generating = False
             async with contextlib.aclosing(chunks):
                 async for chunk in chunks:
-                    for event in machine.feed(chunk):
+                    events = machine.feed(chunk)
+                    if events and not generating:
+                        generating = True  # one flag test per chunk: nothing else
+                        call.first_token()
+                    for event in events:
                         yield event
             if not machine.finished:
                 raise UpstreamError(
@@ -152,6 +159,7 @@ class ResponsesService:
             # The client went away: the generation stops, and the store keeps what
             # happened rather than nothing.
             machine.cancel()
+            _report(call, turn, machine, "cancelled")
             self._save_in_background(turn)
             raise
         except Exception:  # a bug or an unexpected upstream failure
@@ -163,6 +171,7 @@ class ResponsesService:
                 error_type="server_error",
             )
             final = machine.fail(turn.failure)
+        _report(call, turn, machine, turn.failure.code if turn.failure else None)
         try:
             await self._save(turn)
         except ApiError as error:
@@ -248,6 +257,16 @@ class ResponsesService:
         """Wait for saves started by disconnected clients (at shutdown)."""
         if self._pending_saves:
             await asyncio.gather(*self._pending_saves, return_exceptions=True)
+
+
+def _report(call: UpstreamCall, turn: Turn, machine: TurnStream, error: str | None) -> None:
+    call.finished(
+        usage=turn.response["usage"],
+        finish_reason=machine.finish_reason,
+        error=error,
+        response_id=turn.response["id"],
+        output=turn.response["output"],
+    )
 
 
 def _input_items(request: CreateResponseRequest, ids: IdSource) -> list[Item]:

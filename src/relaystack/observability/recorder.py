@@ -1,0 +1,97 @@
+"""The recorder: one per app, and a ``RequestTelemetry`` per request that feeds it.
+
+``RequestTelemetry`` is what ``relaystack.telemetry.telemetry()`` returns while a
+request is served; it fills the request's ``RequestRecord`` and tells the metrics and
+the tracer (each may be off) as things happen. At the end the middleware hands the
+record to ``Recorder.finish``: the log line, the request metrics, usage.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from relaystack.observability.logs import REQUEST_LOGGER
+from relaystack.observability.record import RequestRecord
+
+
+class Recorder:
+    """Everything the app reports to, built once from the configuration."""
+
+    def __init__(self) -> None:
+        self._log_requests = REQUEST_LOGGER.isEnabledFor
+
+    def finish(self, record: RequestRecord, duration: float) -> None:
+        if self._log_requests(logging.INFO):
+            REQUEST_LOGGER.info("request", extra={"fields": record.log_fields(duration)})
+
+
+class RequestTelemetry:
+    """``Telemetry`` for one request (see ``relaystack.telemetry``)."""
+
+    __slots__ = ("record", "recorder")
+
+    def __init__(self, recorder: Recorder, record: RequestRecord) -> None:
+        self.recorder = recorder
+        self.record = record
+
+    def identify(self, owner: str) -> None:
+        self.record.owner = owner
+
+    def upstream_call(
+        self, model: str, operation: str = "chat", input_items: Sequence[Any] = ()
+    ) -> _UpstreamCall:
+        if self.record.model is None:
+            self.record.model = model
+        return _UpstreamCall(self, model)
+
+    def tool_call(self, tool_type: str, name: str, call_id: str | None = None) -> _ToolCall:
+        return _ToolCall(self, tool_type)
+
+    def replay(self, hit: bool) -> None:
+        pass
+
+    def upstream_request_id(self, request_id: str) -> None:
+        self.record.upstream_ids.append(request_id)
+
+
+class _UpstreamCall:
+    __slots__ = ("model", "request", "started")
+
+    def __init__(self, request: RequestTelemetry, model: str) -> None:
+        self.request = request
+        self.model = model
+        self.started = time.perf_counter()
+
+    def first_token(self) -> None:
+        record = self.request.record
+        if record.first_token_at is None:
+            record.first_token_at = time.perf_counter()
+
+    def finished(
+        self,
+        *,
+        usage: Mapping[str, Any] | None,
+        finish_reason: str | None,
+        error: str | None,
+        response_id: str | None = None,
+        output: Sequence[Any] = (),
+    ) -> None:
+        record = self.request.record
+        record.upstream_seconds += time.perf_counter() - self.started
+        if usage:
+            record.input_tokens += usage.get("input_tokens") or 0
+            record.output_tokens += usage.get("output_tokens") or 0
+
+
+class _ToolCall:
+    __slots__ = ("request", "tool_type")
+
+    def __init__(self, request: RequestTelemetry, tool_type: str) -> None:
+        self.request = request
+        self.tool_type = tool_type
+
+    def finished(self, outcome: str) -> None:
+        pass

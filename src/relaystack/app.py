@@ -15,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from relaystack import __version__
 from relaystack.api.body import documented_models
 from relaystack.api.errors import install_error_handlers
-from relaystack.api.routes import chat, conversations, models, responses
+from relaystack.api.routes import chat, conversations, models, operations, responses
 from relaystack.config import (
     Config,
     ConfigError,
@@ -30,7 +30,7 @@ from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
 from relaystack.inference.registry import ModelRegistry
 from relaystack.observability.middleware import RequestMiddleware
-from relaystack.observability.recorder import Recorder
+from relaystack.observability.setup import build_recorder, time_store
 from relaystack.responses.service import ResponsesService
 from relaystack.store.sql import SqlStore
 
@@ -81,6 +81,7 @@ def build_app(
             store = await SqlStore.open(config.storage.url)
         except Exception as exc:
             raise StartupError(f"storage.url: cannot open {config.storage.url}: {exc}") from exc
+        time_store(store, app.state.recorder)
         registry = ModelRegistry()
         try:
             for index, provider_config in enumerate(config.providers):
@@ -118,13 +119,21 @@ def build_app(
         {entry.key: entry.owner for entry in config.auth.keys} if config.auth else None
     )
     install_error_handlers(app)
-    app.add_middleware(RequestMiddleware, recorder=Recorder())
+    app.state.operations = config.operations
+    app.state.recorder = build_recorder(config.operations, lambda: _providers(app))
+    app.add_middleware(RequestMiddleware, recorder=app.state.recorder)
     app.include_router(responses.router)
     app.include_router(conversations.router)
     app.include_router(chat.router)
     app.include_router(models.router)
+    app.include_router(operations.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _providers(app: FastAPI) -> list[InferenceProvider]:
+    registry: ModelRegistry | None = getattr(app.state, "models", None)
+    return registry.providers if registry is not None else []
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from relaystack.auth_keys import keys_from_env, keys_from_file
+from relaystack.operations_config import OperationsConfig
 from relaystack.store.runners import normalize_url
 
 DEFAULT_PORT = 8321
@@ -145,6 +146,7 @@ class Config(_Strict):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     recording: RecordingConfig = Field(default_factory=RecordingConfig)
     auth: AuthConfig | None = None
+    operations: OperationsConfig = Field(default_factory=OperationsConfig)
 
     @model_validator(mode="after")
     def _unique_provider_ids(self) -> Config:

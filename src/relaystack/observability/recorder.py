@@ -14,16 +14,40 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from relaystack.observability.logs import REQUEST_LOGGER
+from relaystack.observability.metrics import Metrics
 from relaystack.observability.record import RequestRecord
+
+UNMATCHED_ROUTE = "unmatched"  # one label for every path no route serves
 
 
 class Recorder:
     """Everything the app reports to, built once from the configuration."""
 
-    def __init__(self) -> None:
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self.metrics = metrics
         self._log_requests = REQUEST_LOGGER.isEnabledFor
 
+    @property
+    def times_store(self) -> bool:
+        return self.metrics is not None
+
+    def store_span(self, operation: str, dialect: str) -> Any:
+        """The span of a store operation (None while tracing is off)."""
+        return None
+
+    def store_done(self, operation: str, seconds: float, span: Any) -> None:
+        if self.metrics is not None:
+            self.metrics.store_operation(operation, seconds)
+
     def finish(self, record: RequestRecord, duration: float) -> None:
+        if self.metrics is not None:
+            self.metrics.request(
+                record.route or UNMATCHED_ROUTE,
+                record.method,
+                record.status,
+                record.model or "",
+                duration,
+            )
         if self._log_requests(logging.INFO):
             REQUEST_LOGGER.info("request", extra={"fields": record.log_fields(duration)})
 
@@ -51,7 +75,8 @@ class RequestTelemetry:
         return _ToolCall(self, tool_type)
 
     def replay(self, hit: bool) -> None:
-        pass
+        if self.recorder.metrics is not None:
+            self.recorder.metrics.replay(hit)
 
     def upstream_request_id(self, request_id: str) -> None:
         self.record.upstream_ids.append(request_id)
@@ -69,6 +94,9 @@ class _UpstreamCall:
         record = self.request.record
         if record.first_token_at is None:
             record.first_token_at = time.perf_counter()
+            metrics = self.request.recorder.metrics
+            if metrics is not None:
+                metrics.first_token(self.model, record.first_token_at - record.started)
 
     def finished(
         self,
@@ -80,10 +108,18 @@ class _UpstreamCall:
         output: Sequence[Any] = (),
     ) -> None:
         record = self.request.record
-        record.upstream_seconds += time.perf_counter() - self.started
+        seconds = time.perf_counter() - self.started
+        record.upstream_seconds += seconds
+        input_tokens = output_tokens = 0
         if usage:
-            record.input_tokens += usage.get("input_tokens") or 0
-            record.output_tokens += usage.get("output_tokens") or 0
+            input_tokens = usage.get("input_tokens") or 0
+            output_tokens = usage.get("output_tokens") or 0
+            record.input_tokens += input_tokens
+            record.output_tokens += output_tokens
+        metrics = self.request.recorder.metrics
+        if metrics is not None:
+            metrics.upstream(self.model, error or "ok", seconds)
+            metrics.tokens(self.model, record.owner or "", input_tokens, output_tokens)
 
 
 class _ToolCall:
@@ -94,4 +130,6 @@ class _ToolCall:
         self.tool_type = tool_type
 
     def finished(self, outcome: str) -> None:
-        pass
+        metrics = self.request.recorder.metrics
+        if metrics is not None:
+            metrics.tool_call(self.tool_type, outcome)

@@ -53,6 +53,7 @@ from relaystack.recording.keys import (
 from relaystack.recording.runlog import run_log_from
 from relaystack.recording.sse import ChunkStream, parse_events
 from relaystack.recording.store import RecordingStore
+from relaystack.telemetry import telemetry
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +134,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         call = await self._describe(request)
         if self.mode in ("replay", "record-if-missing"):
             found = self._find(call)
+            telemetry().replay(found is not None)
             if found is not None:
                 names, response = found
                 for name in names:

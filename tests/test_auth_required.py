@@ -13,7 +13,7 @@ from tests.support.mock_upstream import MockUpstream
 from tests.support.servers import ServerThread
 from tests.support.stack import stack_config
 
-OPEN_PATHS = {"/v1/health"}
+OPEN_PATHS = {"/v1/health", "/v1/ready"}
 
 
 def test_every_v1_route_needs_a_key(upstream: MockUpstream, tmp_path: Path) -> None:

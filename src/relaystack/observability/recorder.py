@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from relaystack.observability.health import UpstreamHealth
 from relaystack.observability.logs import REQUEST_LOGGER
 from relaystack.observability.metrics import Metrics
 from relaystack.observability.record import RequestRecord
@@ -25,6 +26,7 @@ class Recorder:
 
     def __init__(self, metrics: Metrics | None = None) -> None:
         self.metrics = metrics
+        self.health = UpstreamHealth()
         self._log_requests = REQUEST_LOGGER.isEnabledFor
 
     @property
@@ -116,7 +118,9 @@ class _UpstreamCall:
             output_tokens = usage.get("output_tokens") or 0
             record.input_tokens += input_tokens
             record.output_tokens += output_tokens
-        metrics = self.request.recorder.metrics
+        recorder = self.request.recorder
+        recorder.health.note(self.model, error)
+        metrics = recorder.metrics
         if metrics is not None:
             metrics.upstream(self.model, error or "ok", seconds)
             metrics.tokens(self.model, record.owner or "", input_tokens, output_tokens)

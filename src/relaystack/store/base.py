@@ -119,4 +119,7 @@ class Store(ConversationStore, Protocol):
         """The ids of the chain a response ends (oldest first), without its items;
         empty when the response does not exist."""
 
+    async def ping(self) -> None:
+        """Raise unless the database answers (the readiness check)."""
+
     async def close(self) -> None: ...

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection, text
+
 from relaystack.store import conversations_sql as conv
 from relaystack.store import responses_sql as resp
 from relaystack.store.base import Chain, Item, Order, Page
@@ -31,6 +33,10 @@ class SqlStore:
 
     async def close(self) -> None:
         await self.runner.close()
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a trivial query."""
+        await self.runner.read(_ping)
 
     # ----- responses -------------------------------------------------------------
 
@@ -122,3 +128,7 @@ class SqlStore:
         return await self.runner.write(
             conv.delete_conversation_item, conversation_id, item_id, owner
         )
+
+
+def _ping(connection: Connection) -> None:
+    connection.execute(text("SELECT 1"))

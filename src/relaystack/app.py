@@ -30,7 +30,7 @@ from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import OpenAICompatibleProvider, connection_pool
 from relaystack.inference.registry import ModelRegistry
 from relaystack.observability.middleware import RequestMiddleware
-from relaystack.observability.setup import build_recorder, time_store
+from relaystack.observability.setup import attach_store, build_recorder, detach_store
 from relaystack.responses.service import ResponsesService
 from relaystack.store.sql import SqlStore
 
@@ -81,7 +81,7 @@ def build_app(
             store = await SqlStore.open(config.storage.url)
         except Exception as exc:
             raise StartupError(f"storage.url: cannot open {config.storage.url}: {exc}") from exc
-        time_store(store, app.state.recorder)
+        attach_store(store, app.state.recorder)
         registry = ModelRegistry()
         try:
             for index, provider_config in enumerate(config.providers):
@@ -106,6 +106,7 @@ def build_app(
             await service.drain()
         finally:
             await registry.aclose()
+            await detach_store(app.state.recorder)
             await store.close()
 
     app = FastAPI(

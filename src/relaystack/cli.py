@@ -52,9 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     check.add_argument("--config", help="YAML configuration file (default: none, the local model)")
     check.set_defaults(func=_check, record_mode=None, recordings=None)
 
+    from relaystack.accounting.cli import add_usage_parser
     from relaystack.recording.cli import add_recordings_parser
 
     add_recordings_parser(commands)
+    add_usage_parser(commands)
 
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)

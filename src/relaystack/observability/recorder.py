@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from relaystack.accounting.usage import UsageBuffer
 from relaystack.observability.health import UpstreamHealth
 from relaystack.observability.logs import REQUEST_LOGGER
 from relaystack.observability.metrics import Metrics
@@ -27,6 +28,7 @@ class Recorder:
     def __init__(self, metrics: Metrics | None = None) -> None:
         self.metrics = metrics
         self.health = UpstreamHealth()
+        self.usage: UsageBuffer | None = None  # set once the store is open
         self._log_requests = REQUEST_LOGGER.isEnabledFor
 
     @property
@@ -42,6 +44,8 @@ class Recorder:
             self.metrics.store_operation(operation, seconds)
 
     def finish(self, record: RequestRecord, duration: float) -> None:
+        if record.model is not None and record.owner is not None and self.usage is not None:
+            self.usage.add(record.owner, record.model, record.input_tokens, record.output_tokens)
         if self.metrics is not None:
             self.metrics.request(
                 record.route or UNMATCHED_ROUTE,

@@ -21,6 +21,20 @@ class Page:
     has_more: bool
 
 
+@dataclass(frozen=True, slots=True)
+class UsageKey:
+    owner: str
+    day: str  # YYYY-MM-DD, UTC
+    model: str
+
+
+@dataclass(slots=True)
+class UsageCounts:
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
 class ConversationNotFound(LookupError):
     """The conversation does not exist for this owner (or was deleted meanwhile)."""
 
@@ -74,7 +88,20 @@ class ConversationStore(Protocol):
     ) -> bool: ...
 
 
-class Store(ConversationStore, Protocol):
+class UsageStore(Protocol):
+    """Tokens and requests per owner, model and UTC day, summed over replicas."""
+
+    async def add_usage(self, counts: dict[UsageKey, UsageCounts]) -> None:
+        """Add to the stored totals, atomically."""
+
+    async def usage(
+        self, *, owner: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows (``owner, day, model, requests, input_tokens, output_tokens``) ordered by
+        day, owner and model; ``since`` / ``until`` are ``YYYY-MM-DD``, both included."""
+
+
+class Store(ConversationStore, UsageStore, Protocol):
     async def save_response(
         self,
         response: dict[str, Any],

@@ -88,3 +88,16 @@ conversation_items = Table(
     Index("ix_conversation_items_conversation_item", "conversation_id", "item_id", unique=True),
     Index("ix_conversation_items_owner_item", "owner", "item_id"),
 )
+
+# Tokens and requests per owner, model and UTC day. Every replica adds its own counts
+# into the same row (an upsert), so a row is the sum over replicas.
+usage = Table(
+    "usage",
+    metadata,
+    Column("owner", String(200), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("model", String(300), primary_key=True),
+    Column("requests", BigInteger, nullable=False, server_default="0"),
+    Column("input_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger, nullable=False, server_default="0"),
+)

@@ -12,9 +12,10 @@ from sqlalchemy import Connection, text
 
 from relaystack.store import conversations_sql as conv
 from relaystack.store import responses_sql as resp
-from relaystack.store.base import Chain, Item, Order, Page
+from relaystack.store.base import Chain, Item, Order, Page, UsageCounts, UsageKey
 from relaystack.store.migrate import upgrade
 from relaystack.store.runners import Runner, open_runner
+from relaystack.store.usage_sql import add_usage, read_usage
 
 
 class SqlStore:
@@ -33,6 +34,16 @@ class SqlStore:
 
     async def close(self) -> None:
         await self.runner.close()
+
+    # ----- usage -----------------------------------------------------------------
+
+    async def add_usage(self, counts: dict[UsageKey, UsageCounts]) -> None:
+        await self.runner.write(add_usage, counts)
+
+    async def usage(
+        self, *, owner: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[dict[str, Any]]:
+        return await self.runner.read(read_usage, owner, since, until)
 
     async def ping(self) -> None:
         """Raise unless the database answers a trivial query."""

@@ -1,4 +1,4 @@
-"""``/metrics`` and ``/v1/ready``: what operators read about the running server."""
+"""``/metrics``, ``/v1/ready`` and ``/v1/usage``: what operators read about the server."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relaystack.accounting.days import checked_day
 from relaystack.api.admin import require_admin
 from relaystack.api.json import json_response
-from relaystack.errors import NotFound
+from relaystack.errors import InvalidRequest, NotFound
 from relaystack.inference.registry import ModelRegistry
 from relaystack.observability.metrics import CONTENT_TYPE
 from relaystack.observability.recorder import Recorder
@@ -60,3 +61,26 @@ async def _store_check(request: Request) -> dict[str, Any]:
     except Exception as exc:  # any failure is the answer: not ready, and why
         return {"ok": False, "error": str(exc) or type(exc).__name__}
     return {"ok": True, "latency_ms": round((time.perf_counter() - started) * 1000, 2)}
+
+
+@router.get("/v1/usage", summary="Usage per owner, model and day (admins only)")
+async def usage(request: Request) -> Response:
+    """Requests and tokens per owner, model and UTC day, summed over every replica.
+
+    Query: ``owner``, ``since`` and ``until`` (``YYYY-MM-DD``, both included)."""
+    require_admin(request)
+    params = request.query_params
+    try:
+        since = checked_day(params.get("since"), "since")
+        until = checked_day(params.get("until"), "until")
+    except ValueError as exc:
+        raise InvalidRequest(
+            str(exc), param="since" if "'since'" in str(exc) else "until"
+        ) from None
+    recorder: Recorder = request.app.state.recorder
+    if recorder.usage is not None:
+        await recorder.usage.flush()  # this replica's last second too
+    rows = await request.app.state.responses.store.usage(
+        owner=params.get("owner"), since=since, until=until
+    )
+    return json_response({"object": "list", "data": rows})

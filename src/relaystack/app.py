@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from relaystack import __version__
+from relaystack.accounting.limits import limit_gate
 from relaystack.api.body import documented_models
 from relaystack.api.errors import install_error_handlers
 from relaystack.api.routes import chat, conversations, models, operations, responses
@@ -82,6 +83,7 @@ def build_app(
         except Exception as exc:
             raise StartupError(f"storage.url: cannot open {config.storage.url}: {exc}") from exc
         attach_store(store, app.state.recorder)
+        app.state.limits = limit_gate(config.operations.limits, store)
         registry = ModelRegistry()
         try:
             for index, provider_config in enumerate(config.providers):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from relaystack import jsonutil
@@ -49,6 +50,8 @@ class RequestMiddleware:
                 started = True
                 record.status = message["status"]
                 message["headers"] = [*message.get("headers", ()), id_header]
+            elif record.before_last_byte and not message.get("more_body", False):
+                await _run(record.before_last_byte)
             await send(message)
 
         try:
@@ -61,9 +64,15 @@ class RequestMiddleware:
         finally:
             route = scope.get("route")
             record.route = getattr(route, "path", "")
-            for cleanup in record.cleanups:
-                await cleanup()
+            await _run(record.before_last_byte)  # when the last byte was never sent
+            await _run(record.cleanups)
             self.recorder.finish(record, time.perf_counter() - record.started)
+
+
+async def _run(callbacks: list[Callable[[], Awaitable[None]]]) -> None:
+    """Each once, even when a callback adds another meanwhile."""
+    while callbacks:
+        await callbacks.pop(0)()
 
 
 async def _server_error(send: Any) -> None:

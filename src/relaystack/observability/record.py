@@ -22,7 +22,9 @@ class RequestRecord:
     input_tokens: int = 0
     output_tokens: int = 0
     upstream_ids: list[str] = field(default_factory=list)
-    # Run when the response has been sent (e.g. giving back a concurrency lease).
+    # Run just before the response's last byte (a concurrency lease given back, so a
+    # client that has its answer may send the next request), or once it has been sent.
+    before_last_byte: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     cleanups: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def log_fields(self, duration: float) -> dict[str, Any]:

@@ -35,6 +35,27 @@ class UsageCounts:
     output_tokens: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class LimitRules:
+    """One owner's limits; None: no limit of that kind."""
+
+    requests_per_minute: int | None = None
+    tokens_per_minute: int | None = None
+    tokens_per_day: int | None = None
+    concurrent_requests: int | None = None
+    lease_seconds: int = 600  # how long a crashed replica's requests keep counting
+
+
+class LimitReached(Exception):
+    """A request would go over a limit: nothing was counted for it."""
+
+    def __init__(self, kind: str, limit: int, retry_after: int) -> None:
+        super().__init__(kind)
+        self.kind = kind  # requests_per_minute, tokens_per_minute, ...
+        self.limit = limit
+        self.retry_after = retry_after  # seconds until it may pass
+
+
 class ConversationNotFound(LookupError):
     """The conversation does not exist for this owner (or was deleted meanwhile)."""
 
@@ -101,7 +122,21 @@ class UsageStore(Protocol):
         day, owner and model; ``since`` / ``until`` are ``YYYY-MM-DD``, both included."""
 
 
-class Store(ConversationStore, UsageStore, Protocol):
+class LimitStore(Protocol):
+    """Counters every replica shares, so that limits hold across them."""
+
+    async def admit(self, owner: str, now: float, rules: LimitRules) -> str | None:
+        """Count one request against ``rules`` or raise ``LimitReached`` (counting
+        nothing). Under a concurrency limit, returns the id of the request's lease."""
+
+    async def settle(self, owner: str, lease: str | None, now: float, tokens: int) -> None:
+        """The request ended: give its lease back and count its tokens."""
+
+    async def purge_limits(self, before: float) -> None:
+        """Forget windows older than a day before ``before`` and expired leases."""
+
+
+class Store(ConversationStore, UsageStore, LimitStore, Protocol):
     async def save_response(
         self,
         response: dict[str, Any],

@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Connection, text
 
 from relaystack.store import conversations_sql as conv
+from relaystack.store import limits_sql
 from relaystack.store import responses_sql as resp
-from relaystack.store.base import Chain, Item, Order, Page, UsageCounts, UsageKey
+from relaystack.store.base import Chain, Item, LimitRules, Order, Page, UsageCounts, UsageKey
 from relaystack.store.migrate import upgrade
 from relaystack.store.runners import Runner, open_runner
 from relaystack.store.usage_sql import add_usage, read_usage
@@ -44,6 +45,17 @@ class SqlStore:
         self, *, owner: str | None = None, since: str | None = None, until: str | None = None
     ) -> list[dict[str, Any]]:
         return await self.runner.read(read_usage, owner, since, until)
+
+    # ----- limits ----------------------------------------------------------------
+
+    async def admit(self, owner: str, now: float, rules: LimitRules) -> str | None:
+        return await self.runner.write(limits_sql.admit, owner, now, rules)
+
+    async def settle(self, owner: str, lease: str | None, now: float, tokens: int) -> None:
+        await self.runner.write(limits_sql.settle, owner, lease, now, tokens)
+
+    async def purge_limits(self, before: float) -> None:
+        await self.runner.write(limits_sql.purge, before)
 
     async def ping(self) -> None:
         """Raise unless the database answers a trivial query."""

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from relaystack.api.body import json_object
 from relaystack.api.context import bind_request
 from relaystack.api.disconnect import json_unless_disconnected
+from relaystack.api.limits import admit
 from relaystack.api.reporting import ChunkWatch, reported
 from relaystack.api.sse import DONE_FRAME, data_frame, sse_response
 from relaystack.errors import ApiError, InvalidRequest
@@ -38,7 +39,7 @@ def _resolve(request: Request, body: dict[str, Any]) -> ResolvedModel:
 
 @router.post("/v1/chat/completions", summary="Create a chat completion (pass-through)")
 async def chat_completions(request: Request) -> Response:
-    bind_request(request)
+    owner = bind_request(request)
     body = await json_object(request)
     model = _resolve(request, body)
     if not isinstance(body.get("messages"), list) or not body["messages"]:
@@ -47,6 +48,7 @@ async def chat_completions(request: Request) -> Response:
             param="messages",
             code="missing_required_parameter",
         )
+    await admit(request, owner)
     call = telemetry().upstream_call(model.public_id)
     if not body.get("stream"):
         work = reported(call, model.provider.chat_completion(body))
@@ -92,7 +94,7 @@ async def _frames(
 
 @router.post("/v1/embeddings", summary="Create embeddings (pass-through)")
 async def embeddings(request: Request) -> Response:
-    bind_request(request)
+    owner = bind_request(request)
     body = await json_object(request)
     model = _resolve(request, body)
     if "input" not in body:
@@ -101,5 +103,6 @@ async def embeddings(request: Request) -> Response:
             param="input",
             code="missing_required_parameter",
         )
+    await admit(request, owner)
     call = telemetry().upstream_call(model.public_id, operation="embeddings")
     return await json_unless_disconnected(request, reported(call, model.provider.embeddings(body)))

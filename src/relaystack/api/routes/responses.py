@@ -12,6 +12,7 @@ from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import bind_request
 from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.json import json_response
+from relaystack.api.limits import admit
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.api.sse import event_frame, sse_response
 from relaystack.responses.request import CreateResponseRequest
@@ -32,6 +33,7 @@ def _service(request: Request) -> ResponsesService:
 async def create_response(request: Request) -> Response:
     owner = bind_request(request)
     body = await typed_body(request, CreateResponseRequest)
+    await admit(request, owner)
     service = _service(request)
     turn = await service.prepare(body, owner)
     if body.stream:

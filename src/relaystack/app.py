@@ -73,8 +73,10 @@ def build_app(
     ids: IdSource | None = None,
     clock: Clock | None = None,
     announce: Callable[[list[str]], None] | None = None,
+    span_exporter: Any = None,
 ) -> FastAPI:
-    """The ASGI app. ``announce`` hears the public model ids once they are known."""
+    """The ASGI app. ``announce`` hears the public model ids once they are known;
+    ``span_exporter`` (OpenTelemetry) receives the spans instead of OTLP (tests)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -123,7 +125,9 @@ def build_app(
     )
     install_error_handlers(app)
     app.state.operations = config.operations
-    app.state.recorder = build_recorder(config.operations, lambda: _providers(app))
+    app.state.recorder = build_recorder(
+        config.operations, lambda: _providers(app), span_exporter=span_exporter
+    )
     app.add_middleware(RequestMiddleware, recorder=app.state.recorder)
     app.include_router(responses.router)
     app.include_router(conversations.router)

@@ -27,6 +27,16 @@ class MetricsConfig(_Strict):
     public: bool = False
 
 
+class TracingConfig(_Strict):
+    """OpenTelemetry traces over OTLP (needs ``relaystack[tracing]``); the standard
+    ``OTEL_*`` variables also turn them on and say where they go."""
+
+    enabled: bool = False
+    # Put prompts and outputs into spans (gen_ai.input.messages / output.messages).
+    capture_content: bool = False
+    service_name: str = "relaystack"
+
+
 class OwnerLimits(_Strict):
     """Unset: no limit of that kind (or, for an owner, the default's)."""
 
@@ -59,6 +69,7 @@ class LimitsConfig(_Strict):
 
 class OperationsConfig(_Strict):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
     # Owners whose keys may read /metrics and everyone's usage.
     admins: list[str] = Field(default_factory=list)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)

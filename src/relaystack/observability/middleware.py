@@ -41,6 +41,8 @@ class RequestMiddleware:
             started=time.perf_counter(),
         )
         bind_telemetry(RequestTelemetry(self.recorder, record))
+        tracing = self.recorder.tracing
+        request_span = tracing.start_request(scope) if tracing is not None else None
         id_header = (HEADER, record.request_id.encode("ascii"))
         started = False
 
@@ -67,6 +69,9 @@ class RequestMiddleware:
             await _run(record.before_last_byte)  # when the last byte was never sent
             await _run(record.cleanups)
             self.recorder.finish(record, time.perf_counter() - record.started)
+            if request_span is not None:
+                assert tracing is not None
+                tracing.end_request(request_span, record)
 
 
 async def _run(callbacks: list[Callable[[], Awaitable[None]]]) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from relaystack.accounting.usage import UsageBuffer
 from relaystack.observability.health import UpstreamHealth
@@ -19,29 +19,35 @@ from relaystack.observability.logs import REQUEST_LOGGER
 from relaystack.observability.metrics import Metrics
 from relaystack.observability.record import RequestRecord
 
+if TYPE_CHECKING:  # the OpenTelemetry SDK is imported only when tracing is on
+    from relaystack.observability.tracing import Tracing
+
 UNMATCHED_ROUTE = "unmatched"  # one label for every path no route serves
 
 
 class Recorder:
     """Everything the app reports to, built once from the configuration."""
 
-    def __init__(self, metrics: Metrics | None = None) -> None:
+    def __init__(self, metrics: Metrics | None = None, tracing: Tracing | None = None) -> None:
         self.metrics = metrics
+        self.tracing = tracing
         self.health = UpstreamHealth()
         self.usage: UsageBuffer | None = None  # set once the store is open
         self._log_requests = REQUEST_LOGGER.isEnabledFor
 
     @property
     def times_store(self) -> bool:
-        return self.metrics is not None
+        return self.metrics is not None or self.tracing is not None
 
     def store_span(self, operation: str, dialect: str) -> Any:
         """The span of a store operation (None while tracing is off)."""
-        return None
+        return self.tracing.start_store(operation, dialect) if self.tracing else None
 
     def store_done(self, operation: str, seconds: float, span: Any) -> None:
         if self.metrics is not None:
             self.metrics.store_operation(operation, seconds)
+        if span is not None:
+            span.end()
 
     def finish(self, record: RequestRecord, duration: float) -> None:
         if record.model is not None and record.owner is not None and self.usage is not None:
@@ -75,10 +81,14 @@ class RequestTelemetry:
     ) -> _UpstreamCall:
         if self.record.model is None:
             self.record.model = model
-        return _UpstreamCall(self, model)
+        tracing = self.recorder.tracing
+        span = tracing.start_upstream(model, operation, input_items) if tracing else None
+        return _UpstreamCall(self, model, span)
 
     def tool_call(self, tool_type: str, name: str, call_id: str | None = None) -> _ToolCall:
-        return _ToolCall(self, tool_type)
+        tracing = self.recorder.tracing
+        span = tracing.start_tool(tool_type, name, call_id) if tracing else None
+        return _ToolCall(self, tool_type, span)
 
     def replay(self, hit: bool) -> None:
         if self.recorder.metrics is not None:
@@ -89,11 +99,12 @@ class RequestTelemetry:
 
 
 class _UpstreamCall:
-    __slots__ = ("model", "request", "started")
+    __slots__ = ("model", "request", "span", "started")
 
-    def __init__(self, request: RequestTelemetry, model: str) -> None:
+    def __init__(self, request: RequestTelemetry, model: str, span: Any) -> None:
         self.request = request
         self.model = model
+        self.span = span
         self.started = time.perf_counter()
 
     def first_token(self) -> None:
@@ -128,16 +139,30 @@ class _UpstreamCall:
         if metrics is not None:
             metrics.upstream(self.model, error or "ok", seconds)
             metrics.tokens(self.model, record.owner or "", input_tokens, output_tokens)
+        if self.span is not None:
+            assert recorder.tracing is not None
+            recorder.tracing.end_upstream(
+                self.span,
+                usage=usage,
+                finish_reason=finish_reason,
+                error=error,
+                response_id=response_id,
+                output=output,
+            )
 
 
 class _ToolCall:
-    __slots__ = ("request", "tool_type")
+    __slots__ = ("request", "span", "tool_type")
 
-    def __init__(self, request: RequestTelemetry, tool_type: str) -> None:
+    def __init__(self, request: RequestTelemetry, tool_type: str, span: Any) -> None:
         self.request = request
         self.tool_type = tool_type
+        self.span = span
 
     def finished(self, outcome: str) -> None:
-        metrics = self.request.recorder.metrics
-        if metrics is not None:
-            metrics.tool_call(self.tool_type, outcome)
+        recorder = self.request.recorder
+        if recorder.metrics is not None:
+            recorder.metrics.tool_call(self.tool_type, outcome)
+        if self.span is not None:
+            assert recorder.tracing is not None
+            recorder.tracing.end_tool(self.span, outcome)

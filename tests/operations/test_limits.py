@@ -81,6 +81,19 @@ def test_requests_per_minute(limited: Any, upstream: MockUpstream) -> None:
     assert http.post("/v1/responses", json=TURN, headers=key("b")).status_code == 200
 
 
+def test_a_replica_claims_requests_a_slice_at_a_time_and_the_limit_holds(
+    limited: Any, upstream: MockUpstream
+) -> None:
+    # 40 a minute: slices of 2, so 20 claims; exactly 40 pass all the same.
+    http = limited(requests_per_minute=40)
+    wait_for_a_fresh_minute()
+    embed = {"model": "openai/gpt-4o", "input": "x"}
+    statuses = [
+        http.post("/v1/embeddings", json=embed, headers=key("a")).status_code for _ in range(43)
+    ]
+    assert statuses == [200] * 40 + [429] * 3
+
+
 def test_tokens_per_day_refuses_once_spent(limited: Any, upstream: MockUpstream) -> None:
     http = limited(tokens_per_day=20)
     upstream.queue(Reply(content=["one", "two"], usage={"prompt_tokens": 15,

@@ -35,17 +35,6 @@ class UsageCounts:
     output_tokens: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class LimitRules:
-    """One owner's limits; None: no limit of that kind."""
-
-    requests_per_minute: int | None = None
-    tokens_per_minute: int | None = None
-    tokens_per_day: int | None = None
-    concurrent_requests: int | None = None
-    lease_seconds: int = 600  # how long a crashed replica's requests keep counting
-
-
 class LimitReached(Exception):
     """A request would go over a limit: nothing was counted for it."""
 
@@ -125,9 +114,16 @@ class UsageStore(Protocol):
 class LimitStore(Protocol):
     """Counters every replica shares, so that limits hold across them."""
 
-    async def admit(self, owner: str, now: float, rules: LimitRules) -> str | None:
-        """Count one request against ``rules`` or raise ``LimitReached`` (counting
-        nothing). Under a concurrency limit, returns the id of the request's lease."""
+    async def claim_requests(self, owner: str, now: float, want: int, limit: int) -> int:
+        """Take up to ``want`` of the current minute's ``limit`` requests: how many were
+        granted (at least one), or ``LimitReached`` when none are left."""
+
+    async def window_tokens(self, owner: str, now: float) -> tuple[int, int]:
+        """Tokens counted so far in the current minute and UTC day."""
+
+    async def take_lease(self, owner: str, now: float, limit: int, seconds: int) -> str:
+        """A lease on one of ``limit`` concurrent requests (expiring after ``seconds``),
+        or ``LimitReached``."""
 
     async def settle(self, owner: str, lease: str | None, now: float, tokens: int) -> None:
         """The request ended: give its lease back and count its tokens."""

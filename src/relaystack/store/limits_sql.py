@@ -1,11 +1,11 @@
 """Limits per owner, shared by every replica through the database.
 
-Requests and tokens are counted in fixed windows (a minute, a UTC day): admitting a
-request is one upsert that bumps the minute's count and returns it, plus a read of the
-day's tokens when that limit is set. Concurrency is a lease row per running request,
-counted under a per-owner lock (a PostgreSQL advisory lock; SQLite has one writer).
-A request that would go over a limit raises ``LimitReached`` inside the transaction,
-so nothing is counted for it.
+Requests and tokens are counted in fixed windows (a minute, a UTC day), one row per
+owner and window. A replica claims requests a slice at a time (``claim_requests``),
+so most requests cost no database work at all; concurrency is a lease row per running
+request, counted under a per-owner lock (a PostgreSQL advisory lock; SQLite has one
+writer). Whatever would go over a limit raises ``LimitReached`` inside the
+transaction, so nothing is counted for it.
 """
 
 from __future__ import annotations
@@ -16,25 +16,54 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 
-from relaystack.store.base import LimitReached, LimitRules
+from relaystack.store.base import LimitReached
 from relaystack.store.schema import inflight, rate_windows
 
 MINUTE = 60
 DAY = 86400
 
 
-def admit(connection: Connection, owner: str, now: float, rules: LimitRules) -> str | None:
-    lease = None
-    if rules.concurrent_requests is not None:
-        lease = _take_lease(connection, owner, int(now), rules)
-    if rules.requests_per_minute is not None or rules.tokens_per_minute is not None:
-        _count_request(connection, owner, now, rules)
-    if rules.tokens_per_day is not None:
-        used = connection.scalar(
-            select(rate_windows.c.tokens).where(*_window(owner, DAY, _start(now, DAY)))
+def claim_requests(connection: Connection, owner: str, now: float, want: int, limit: int) -> int:
+    """Up to ``want`` of this minute's ``limit`` requests (at least one, or
+    ``LimitReached``). The upsert that reads the count also locks the row."""
+    window = window_start(now, MINUTE)
+    used, _tokens = _upsert(connection, owner, MINUTE, window, requests=0, tokens=0)
+    granted = min(want, limit - used)
+    if granted <= 0:
+        raise LimitReached("requests_per_minute", limit, seconds_left(now, MINUTE))
+    _upsert(connection, owner, MINUTE, window, requests=granted, tokens=0)
+    return granted
+
+
+def window_tokens(connection: Connection, owner: str, now: float) -> tuple[int, int]:
+    """Tokens counted so far this minute and this UTC day."""
+    rows = connection.execute(
+        select(rate_windows.c.span, rate_windows.c.tokens).where(
+            rate_windows.c.owner == owner,
+            ((rate_windows.c.span == MINUTE) & (rate_windows.c.window == window_start(now, MINUTE)))
+            | ((rate_windows.c.span == DAY) & (rate_windows.c.window == window_start(now, DAY))),
         )
-        if (used or 0) >= rules.tokens_per_day:
-            raise LimitReached("tokens_per_day", rules.tokens_per_day, _left(now, DAY))
+    )
+    spent = dict(rows.tuples().all())
+    return spent.get(MINUTE, 0), spent.get(DAY, 0)
+
+
+def take_lease(connection: Connection, owner: str, now: float, limit: int, seconds: int) -> str:
+    if connection.dialect.name == "postgresql":
+        # Two replicas counting at once would both see room for one more.
+        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
+    connection.execute(
+        delete(inflight).where(inflight.c.owner == owner, inflight.c.expires_at < int(now))
+    )
+    running = connection.scalar(
+        select(func.count()).select_from(inflight).where(inflight.c.owner == owner)
+    )
+    if running >= limit:
+        raise LimitReached("concurrent_requests", limit, 1)
+    lease = os.urandom(16).hex()
+    connection.execute(
+        inflight.insert().values(id=lease, owner=owner, expires_at=int(now) + seconds)
+    )
     return lease
 
 
@@ -43,41 +72,22 @@ def settle(connection: Connection, owner: str, lease: str | None, now: float, to
         connection.execute(delete(inflight).where(inflight.c.id == lease))
     if tokens:
         for span in (MINUTE, DAY):
-            _upsert(connection, owner, span, _start(now, span), requests=0, tokens=tokens)
+            _upsert(connection, owner, span, window_start(now, span), requests=0, tokens=tokens)
 
 
 def purge(connection: Connection, before: float) -> None:
-    """Forget windows that ended before ``before`` and leases that expired."""
+    """Forget windows that ended a day before ``before`` and leases that expired."""
     connection.execute(delete(rate_windows).where(rate_windows.c.window < int(before) - DAY))
     connection.execute(delete(inflight).where(inflight.c.expires_at < int(before)))
 
 
-def _take_lease(connection: Connection, owner: str, now: int, rules: LimitRules) -> str:
-    assert rules.concurrent_requests is not None
-    if connection.dialect.name == "postgresql":
-        # Two replicas counting at once would both see room for one more.
-        connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
-    connection.execute(
-        delete(inflight).where(inflight.c.owner == owner, inflight.c.expires_at < now)
-    )
-    running = connection.scalar(
-        select(func.count()).select_from(inflight).where(inflight.c.owner == owner)
-    )
-    if running >= rules.concurrent_requests:
-        raise LimitReached("concurrent_requests", rules.concurrent_requests, 1)
-    lease = os.urandom(16).hex()
-    connection.execute(
-        inflight.insert().values(id=lease, owner=owner, expires_at=now + rules.lease_seconds)
-    )
-    return lease
+def window_start(now: float, span: int) -> int:
+    return int(now) // span * span
 
 
-def _count_request(connection: Connection, owner: str, now: float, rules: LimitRules) -> None:
-    requests, tokens = _upsert(connection, owner, MINUTE, _start(now, MINUTE), requests=1, tokens=0)
-    if rules.requests_per_minute is not None and requests > rules.requests_per_minute:
-        raise LimitReached("requests_per_minute", rules.requests_per_minute, _left(now, MINUTE))
-    if rules.tokens_per_minute is not None and tokens >= rules.tokens_per_minute:
-        raise LimitReached("tokens_per_minute", rules.tokens_per_minute, _left(now, MINUTE))
+def seconds_left(now: float, span: int) -> int:
+    """Whole seconds until the window ends (at least 1)."""
+    return max(1, window_start(now, span) + span - int(now))
 
 
 def _upsert(
@@ -95,20 +105,3 @@ def _upsert(
         },
     ).returning(rate_windows.c.requests, rate_windows.c.tokens)
     return connection.execute(upsert).one()
-
-
-def _window(owner: str, span: int, window: int) -> tuple[Any, ...]:
-    return (
-        rate_windows.c.owner == owner,
-        rate_windows.c.span == span,
-        rate_windows.c.window == window,
-    )
-
-
-def _start(now: float, span: int) -> int:
-    return int(now) // span * span
-
-
-def _left(now: float, span: int) -> int:
-    """Whole seconds until the window ends (at least 1)."""
-    return max(1, _start(now, span) + span - int(now))

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, text
 from relaystack.store import conversations_sql as conv
 from relaystack.store import limits_sql
 from relaystack.store import responses_sql as resp
-from relaystack.store.base import Chain, Item, LimitRules, Order, Page, UsageCounts, UsageKey
+from relaystack.store.base import Chain, Item, Order, Page, UsageCounts, UsageKey
 from relaystack.store.migrate import upgrade
 from relaystack.store.runners import Runner, open_runner
 from relaystack.store.usage_sql import add_usage, read_usage
@@ -48,8 +48,14 @@ class SqlStore:
 
     # ----- limits ----------------------------------------------------------------
 
-    async def admit(self, owner: str, now: float, rules: LimitRules) -> str | None:
-        return await self.runner.write(limits_sql.admit, owner, now, rules)
+    async def claim_requests(self, owner: str, now: float, want: int, limit: int) -> int:
+        return await self.runner.write(limits_sql.claim_requests, owner, now, want, limit)
+
+    async def window_tokens(self, owner: str, now: float) -> tuple[int, int]:
+        return await self.runner.read(limits_sql.window_tokens, owner, now)
+
+    async def take_lease(self, owner: str, now: float, limit: int, seconds: int) -> str:
+        return await self.runner.write(limits_sql.take_lease, owner, now, limit, seconds)
 
     async def settle(self, owner: str, lease: str | None, now: float, tokens: int) -> None:
         await self.runner.write(limits_sql.settle, owner, lease, now, tokens)

@@ -132,8 +132,9 @@ def _serve(args: argparse.Namespace) -> int:
             port=config.server.port,
             log_level=args.log_level,
             log_config=None,  # configure_logging has set up uvicorn's loggers too
-            # An access log line per request costs real time on the hot path: only on ask.
-            access_log=args.log_level in ("info", "debug"),
+            # relaystack logs its own line per request (at info), with the request id,
+            # owner, model and timings: uvicorn's would only repeat it.
+            access_log=False,
             # Started below, by us: a failure to start is then one clear line, not
             # uvicorn's traceback.
             lifespan="off",

@@ -85,7 +85,7 @@ def test_json_log_lines_name_owner_model_status_and_upstream_id(
     # Every log record is JSON, uvicorn's own included (the start-up banner is not a log
     # record: it is printed as it is in every format).
     records = [t for t in log_file.read_text().splitlines() if not t.startswith("relaystack")]
-    assert any("uvicorn" in json.loads(text)["logger"] for text in records)
+    assert any(json.loads(text)["logger"] == "uvicorn.error" for text in records)
 
 
 def _wait_for_line(log_file: Path, request_id: str) -> dict[str, object]:

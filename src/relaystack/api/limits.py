@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from starlette.requests import Request
 
 from relaystack.accounting.limits import LimitGate
 from relaystack.observability.record import RequestRecord
+from relaystack.observability.recorder import RequestTelemetry
 from relaystack.telemetry import telemetry
 
 
@@ -17,10 +20,8 @@ async def admit(request: Request, owner: str) -> None:
     admission = await gate.admit(owner)
     if admission is None:
         return
-    record: RequestRecord | None = getattr(telemetry(), "record", None)
-    if record is None:  # outside the request middleware: settle at once
-        await admission.settle(0)
-        return
+    # The request middleware (always installed by build_app) is serving this request.
+    record: RequestRecord = cast(RequestTelemetry, telemetry()).record
 
     async def settle() -> None:
         await admission.settle(record.input_tokens + record.output_tokens)

@@ -42,61 +42,59 @@ def own_server(upstream: MockUpstream, tmp_path: Path) -> Iterator[str]:
         yield thread.url
 
 
+def requests_total(samples: Samples, route: str, method: str, status: int, model: str) -> float:
+    labels = {"route": route, "method": method, "status": str(status), "model": model}
+    return value(samples, "relaystack_requests_total", **labels)
+
+
 def test_counts_after_known_traffic(own_server: str, upstream: MockUpstream) -> None:
     client = openai.OpenAI(base_url=f"{own_server}/v1", api_key="sk-unused", max_retries=0)
     upstream.queue(Reply(content=["a", "b", "c"]), Reply(content=["d"]))
     client.responses.create(model="openai/gpt-4o", input="one")
-    client.responses.create(model="openai/gpt-4o", input="two", stream=True).close()
-    for _event in client.responses.create(model="openai/gpt-4o", input="three", stream=True):
-        pass
+    with client.responses.create(model="openai/gpt-4o", input="two", stream=True) as stream:
+        assert [event.type for event in stream][-1] == "response.completed"
     with pytest.raises(openai.NotFoundError):
         client.responses.create(model="openai/nope", input="x")
-    client.chat.completions.create(
-        model="openai/mock-model", messages=[{"role": "user", "content": "hi there"}]
+    hello = [{"role": "user", "content": "hi there"}]
+    client.chat.completions.create(model="openai/mock-model", messages=hello)
+    streamed = client.chat.completions.create(
+        model="openai/mock-model",
+        messages=hello,
+        stream=True,
+        stream_options={"include_usage": True},
     )
-    httpx.get(f"{own_server}/v1/nowhere")
+    assert [chunk.usage for chunk in streamed][-1] is not None
+    assert httpx.get(f"{own_server}/v1/nowhere").status_code == 404
 
     samples = scrape(own_server)
-    route = {"route": "/v1/responses", "method": "POST"}
-    # The second stream was closed by the client after its first frames: still a 200.
-    assert value(samples, "relaystack_requests_total", **route, status="200",
-                 model="openai/gpt-4o") == 3  # fmt: skip
-    assert value(samples, "relaystack_requests_total", **route, status="404", model="") == 1
-    assert value(samples, "relaystack_requests_total", route="/v1/chat/completions",
-                 method="POST", status="200", model="openai/mock-model") == 1  # fmt: skip
-    assert value(samples, "relaystack_requests_total", route="unmatched", method="GET",
-                 status="404", model="") == 1  # fmt: skip
-    assert value(samples, "relaystack_request_duration_seconds_count", **route) == 4
-    assert value(samples, "relaystack_upstream_duration_seconds_count",
-                 model="openai/gpt-4o", outcome="ok") in (2, 3)  # fmt: skip
-    assert value(samples, "relaystack_time_to_first_token_seconds_count",
-                 model="openai/gpt-4o") in (2, 3)  # fmt: skip
-    gpt = {"model": "openai/gpt-4o", "owner": "default"}
-    assert value(samples, "relaystack_tokens_total", **gpt, direction="input") in (22, 33)
-    # "a b c", maybe "d" (unless the closed stream was cut before its usage chunk), then
-    # the echo of "three" in two pieces ("echo:", " three").
-    assert value(samples, "relaystack_tokens_total", **gpt, direction="output") in (5, 6)
-    mock = {"model": "openai/mock-model", "owner": "default"}
-    assert value(samples, "relaystack_tokens_total", **mock, direction="input") == 11
-    assert value(samples, "relaystack_store_operation_duration_seconds_count",
-                 operation="save_response") >= 2  # fmt: skip
+    gpt, mock = "openai/gpt-4o", "openai/mock-model"
+    assert requests_total(samples, "/v1/responses", "POST", 200, gpt) == 2
+    assert requests_total(samples, "/v1/responses", "POST", 404, "") == 1
+    assert requests_total(samples, "/v1/chat/completions", "POST", 200, mock) == 2
+    assert requests_total(samples, "unmatched", "GET", 404, "") == 1
+    responses = {"route": "/v1/responses", "method": "POST"}
+    assert value(samples, "relaystack_request_duration_seconds_count", **responses) == 3
+    for model in (gpt, mock):
+        upstream_calls = value(
+            samples, "relaystack_upstream_duration_seconds_count", model=model, outcome="ok"
+        )
+        first_tokens = value(samples, "relaystack_time_to_first_token_seconds_count", model=model)
+        # A chat completion asked for as JSON has no first token to time.
+        assert (upstream_calls, first_tokens) == ((2, 2) if model == gpt else (2, 1))
+    tokens = {
+        (sample_labels["model"], sample_labels["direction"]): count
+        for (name, labels), count in samples.items()
+        if name == "relaystack_tokens_total"
+        and (sample_labels := dict(labels))["owner"] == "default"
+    }
+    # 11 in per call (the mock's usage); out: "a b c", "d", and twice "echo:", " hi", " there".
+    assert tokens == {(gpt, "input"): 22, (gpt, "output"): 4, (mock, "input"): 22,
+                      (mock, "output"): 6}  # fmt: skip
+    saves = value(samples, "relaystack_store_operation_duration_seconds_count",
+                  operation="save_response")  # fmt: skip
+    assert saves == 2
     # The first scrape is counted by the second.
-    again = scrape(own_server)
-    assert value(again, "relaystack_requests_total", route="/metrics", method="GET",
-                 status="200", model="") == 1  # fmt: skip
-
-
-def test_a_closed_stream_still_reports_its_upstream_call(
-    own_server: str, upstream: MockUpstream
-) -> None:
-    client = openai.OpenAI(base_url=f"{own_server}/v1", api_key="sk-unused", max_retries=0)
-    for _ in client.responses.create(model="openai/gpt-4o", input="whole", stream=True):
-        pass
-    samples = scrape(own_server)
-    assert value(samples, "relaystack_upstream_duration_seconds_count",
-                 model="openai/gpt-4o", outcome="ok") == 1  # fmt: skip
-    assert value(samples, "relaystack_time_to_first_token_seconds_count",
-                 model="openai/gpt-4o") == 1  # fmt: skip
+    assert requests_total(scrape(own_server), "/metrics", "GET", 200, "") == 1
 
 
 def test_only_admins_read_metrics_when_keys_are_configured(

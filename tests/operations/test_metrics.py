@@ -13,8 +13,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from relaystack.app import build_app
 from tests.support.mock_upstream import MockUpstream, Reply
-from tests.support.servers import ServerThread
-from tests.support.stack import stack_config
+from tests.support.servers import ServerThread, free_port
+from tests.support.stack import ServeProcess, stack_config, stack_settings, write_config
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -134,3 +134,25 @@ def test_config_can_open_metrics_or_turn_them_off(upstream: MockUpstream, tmp_pa
         reply = httpx.get(f"{thread.url}/metrics")
         assert reply.status_code == 404
         assert reply.json()["error"]["message"].startswith("Metrics are off")
+
+
+def test_multi_process_mode_reads_the_shared_files(upstream: MockUpstream, tmp_path: Path) -> None:
+    shared = tmp_path / "prometheus"
+    shared.mkdir()
+    settings = stack_settings(upstream.base_url, f"sqlite:///{tmp_path / 'mp.db'}")
+    config = write_config(tmp_path / "relaystack.yaml", settings)
+    process = ServeProcess(
+        config,
+        free_port(),
+        tmp_path / "serve.log",
+        env={"PROMETHEUS_MULTIPROC_DIR": str(shared)},
+    )
+    try:
+        process.wait_ready()
+        client = openai.OpenAI(base_url=process.url, api_key="x", max_retries=0)
+        client.responses.create(model="openai/gpt-4o", input="one")
+        samples = scrape(process.url.removesuffix("/v1"))
+    finally:
+        process.stop()
+    assert requests_total(samples, "/v1/responses", "POST", 200, "openai/gpt-4o") == 1
+    assert any(path.suffix == ".db" for path in shared.iterdir())  # the worker's own file

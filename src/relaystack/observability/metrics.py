@@ -80,7 +80,8 @@ class Metrics:
             ["outcome"],
             registry=registry,
         )
-        registry.register(_QueueDepth(providers))
+        self._queue_depth = _QueueDepth(providers)
+        registry.register(self._queue_depth)
         self._children: dict[tuple[Any, ...], Any] = {}
 
     def _child(self, metric: Any, *labels: str) -> Any:
@@ -122,6 +123,7 @@ class Metrics:
 
             everyone = CollectorRegistry()
             multiprocess.MultiProcessCollector(everyone)
+            everyone.register(self._queue_depth)  # this process's queues: read, not stored
             return generate_latest(everyone)
         return generate_latest(self.registry)
 

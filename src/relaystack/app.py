@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from relaystack import __version__
+from relaystack.accounting.limits import limit_gate
 from relaystack.api.body import documented_models
 from relaystack.api.context import authenticate
 from relaystack.api.errors import install_error_handlers
@@ -23,6 +24,7 @@ from relaystack.api.routes import (
     docs_api,
     health_api,
     models_api,
+    operations_api,
     responses_api,
 )
 from relaystack.config import (
@@ -35,10 +37,13 @@ from relaystack.config import (
 from relaystack.conversations.service import ConversationsService
 from relaystack.errors import ApiError
 from relaystack.ids import Clock, IdSource
+from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import connection_pool
 from relaystack.inference.provider_type import ProviderContext
 from relaystack.inference.providers import provider_type
 from relaystack.inference.registry import ModelRegistry
+from relaystack.observability.middleware import RequestMiddleware
+from relaystack.observability.setup import attach_store, build_recorder, detach_store
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.service import ResponsesService
 from relaystack.store.runners import PostgresSettings
@@ -134,8 +139,10 @@ def build_app(
     ids: IdSource | None = None,
     clock: Clock | None = None,
     announce: Callable[[list[str]], None] | None = None,
+    span_exporter: Any = None,
 ) -> FastAPI:
-    """The ASGI app. ``announce`` hears the public model ids once they are known."""
+    """The ASGI app. ``announce`` hears the public model ids once they are known;
+    ``span_exporter`` (OpenTelemetry) receives the spans instead of OTLP (tests)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -145,6 +152,8 @@ def build_app(
         except Exception as exc:
             url = without_password(config.storage.url)
             raise StartupError(f"storage.url: cannot open {url}: {open_failure(exc)}") from exc
+        attach_store(store, app.state.recorder)
+        app.state.owner_limits = limit_gate(config.operations.limits, store)
         registry = ModelRegistry()
         context = ProviderContext(
             ids=ids or IdSource(),
@@ -181,6 +190,7 @@ def build_app(
             await service.drain()
         finally:
             await registry.aclose()
+            await detach_store(app.state.recorder)
             await store.close()
 
     app = FastAPI(
@@ -206,19 +216,31 @@ def build_app(
         {entry.key: entry.owner for entry in config.auth.keys} if config.auth else None
     )
     install_error_handlers(app)
+    app.state.operations = config.operations
+    app.state.recorder = build_recorder(
+        config.operations, lambda: _providers(app), span_exporter=span_exporter
+    )
+    app.add_middleware(RequestMiddleware, recorder=app.state.recorder)
     include_routes(app, open_docs=config.server.open_docs)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
 def include_routes(app: FastAPI, *, open_docs: bool) -> None:
-    """Every route needs the API key (when keys are configured) but the health check,
-    and the docs when ``open_docs`` says so."""
+    """Every route needs the API key (when keys are configured) but the health and
+    readiness checks, and the docs when ``open_docs`` says so. The operators' routes
+    (``/metrics``, ``/v1/usage``) check for an admin key themselves."""
     keyed = [Depends(authenticate)]
     for api in (responses_api, conversations_api, chat_api, models_api):
         app.include_router(api.router, dependencies=keyed)
     app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)
     app.include_router(health_api.router)
+    app.include_router(operations_api.router)
+
+
+def _providers(app: FastAPI) -> list[InferenceProvider]:
+    registry: ModelRegistry | None = getattr(app.state, "models", None)
+    return registry.providers if registry is not None else []
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -39,6 +39,7 @@ from relaystack.responses.upstream_request import (
     static_names,
 )
 from relaystack.store.base import Chain, Order, Page, Store
+from relaystack.telemetry import UpstreamCall, telemetry
 from relaystack.tool_settings import ToolsConfig
 from relaystack.tools.kind import HttpClientFactory, ToolContext, plain_http_client
 
@@ -162,6 +163,7 @@ class ResponsesService:
         machine = TurnStream(
             turn.response, self.ids, self.clock, turn.tools.handlers(), turn.tools.runs
         )
+        call = telemetry().upstream_call(turn.response["model"], input_items=turn.input_items)
         for event in machine.start():
             yield event
         state = LoopState()
@@ -178,8 +180,12 @@ class ResponsesService:
                 self.tool_settings,
                 state,
             )
+            generating = False
             async with contextlib.aclosing(rounds):
                 async for event in rounds:
+                    if not generating and event["type"].endswith(".delta"):
+                        generating = True  # one flag test per event: nothing else
+                        call.first_token()
                     yield event
             final = machine.finish(state.incomplete_reason)
         except ApiError as error:
@@ -189,6 +195,7 @@ class ResponsesService:
             # The client went away: the generation stops, and the store keeps what
             # happened rather than nothing.
             machine.cancel()
+            _report(call, turn, machine, "cancelled")
             self._save_in_background(turn)
             raise
         except Exception:  # a bug or an unexpected upstream failure
@@ -200,6 +207,7 @@ class ResponsesService:
                 error_type="server_error",
             )
             final = machine.fail(turn.failure)
+        _report(call, turn, machine, turn.failure.code if turn.failure else None)
         try:
             # Its own task, shielded: a client leaving now must not undo the save (on
             # PostgreSQL the cancellation would roll its transaction back).
@@ -299,6 +307,16 @@ class ResponsesService:
         """Wait for saves started by disconnected clients (at shutdown)."""
         if self._pending_saves:
             await asyncio.gather(*self._pending_saves, return_exceptions=True)
+
+
+def _report(call: UpstreamCall, turn: Turn, machine: TurnStream, error: str | None) -> None:
+    call.finished(
+        usage=turn.response["usage"],
+        finish_reason=machine.finish_reason,
+        error=error,
+        response_id=turn.response["id"],
+        output=turn.response["output"],
+    )
 
 
 def _input_items(request: CreateResponseRequest, ids: IdSource) -> list[Item]:

@@ -130,6 +130,11 @@ class TurnStream:
         return events
 
     @property
+    def finish_reason(self) -> str | None:
+        """The upstream's own word for why it stopped (``stop``, ``tool_calls`` ...)."""
+        return self._finish_reason
+
+    @property
     def finished(self) -> bool:
         """Whether the upstream said why it stopped (a stream cut short never does)."""
         return self._finish_reason is not None

@@ -41,6 +41,9 @@ from relaystack.inference.providers import provider_type
 from relaystack.inference.registry import ModelRegistry
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.service import ResponsesService
+from relaystack.search import SearchConfigError
+from relaystack.search.backends import SearchBackends, build_backends
+from relaystack.search.config import WebSearchConfig
 from relaystack.store.runners import PostgresSettings
 from relaystack.store.sql import SqlStore, open_failure
 from relaystack.tools.kind import HttpClientFactory, plain_http_client
@@ -103,6 +106,16 @@ def _tool_http(recording: RecordingConfig) -> HttpClientFactory:
     return client
 
 
+def _search_backends(config: WebSearchConfig, client: httpx.AsyncClient) -> SearchBackends | None:
+    """Web search's backends; None when neither a backend nor a corpus is configured."""
+    if config.backend is None and config.offline is None:
+        return None
+    try:
+        return build_backends(config, client)
+    except SearchConfigError as exc:
+        raise StartupError(f"tools.web_search: {exc}") from exc
+
+
 class _KeptOpen(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self._inner = inner
@@ -151,6 +164,7 @@ def build_app(
             clock=clock or Clock(),
             upstream_transport=upstream_transport(config.recording),
         )
+        stack = contextlib.AsyncExitStack()
         try:
             for index, provider_config in enumerate(config.providers):
                 build = provider_type(provider_config.type).build
@@ -161,13 +175,17 @@ def build_app(
                     raise StartupError(
                         f"providers.{index} ({provider_config.id}): {message}"
                     ) from exc
+            tool_http = _tool_http(config.recording)
+            search_client = tool_http()
+            stack.push_async_callback(search_client.aclose)
             service = ResponsesService(
                 store=store,
                 models=registry,
                 ids=context.ids,
                 clock=context.clock,
-                http=_tool_http(config.recording),
+                http=tool_http,
                 tool_settings=config.tools,
+                search=_search_backends(config.tools.web_search, search_client),
                 _chains=ChainCache(config.server.chain_cache_bytes),
             )
             app.state.models = registry
@@ -180,6 +198,7 @@ def build_app(
             yield
             await service.drain()
         finally:
+            await stack.aclose()
             await registry.aclose()
             await store.close()
 

@@ -21,9 +21,8 @@ from relaystack.tools.kind import ToolKind
 from relaystack.tools.mcp import MCP
 from relaystack.tools.web_search import WEB_SEARCH_TOOLS
 
-TOOL_KINDS: dict[str, ToolKind] = {
-    tool.tool_type: tool for tool in (FUNCTION, MCP, *WEB_SEARCH_TOOLS)
-}
+_TOOLS: tuple[ToolKind, ...] = (FUNCTION, MCP, *WEB_SEARCH_TOOLS)
+TOOL_KINDS: dict[str, ToolKind] = {tool.tool_type: tool for tool in _TOOLS}
 
 _CORE_ITEM_KINDS: tuple[ItemKind, ...] = (MESSAGE, REASONING, ITEM_REFERENCE)
 

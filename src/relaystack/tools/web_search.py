@@ -100,8 +100,7 @@ class WebSearchTool:
     item_kinds: ClassVar[tuple[ItemKind, ...]] = (WEB_SEARCH_CALL,)
     runs_on_server: ClassVar[bool] = True
 
-    def __init__(self, tool_type: str) -> None:
-        self.tool_type = tool_type  # type: ignore[misc]
+    tool_type: ClassVar[str] = "web_search"
 
     def chat_names(self, definition: WebSearchDefinition) -> list[str]:
         return [CHAT_NAME]
@@ -145,7 +144,14 @@ class WebSearchTool:
         return WebSearchSession(definitions, context)
 
 
-WEB_SEARCH_TOOLS = tuple(WebSearchTool(tool_type) for tool_type in WEB_SEARCH_TYPES)
+def _named(tool_type: str) -> WebSearchTool:
+    """The tool under one of its names (each name is its own tag in the request models)."""
+    named: type[WebSearchTool] = type(f"WebSearchTool[{tool_type}]", (WebSearchTool,), {})
+    named.tool_type = tool_type
+    return named()
+
+
+WEB_SEARCH_TOOLS: tuple[WebSearchTool, ...] = tuple(map(_named, WEB_SEARCH_TYPES))
 
 
 # ----- one response's searches -------------------------------------------------------

@@ -46,6 +46,9 @@ from relaystack.observability.middleware import RequestMiddleware
 from relaystack.observability.setup import attach_store, build_recorder, detach_store
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.service import ResponsesService
+from relaystack.search import SearchConfigError
+from relaystack.search.backends import SearchBackends, build_backends
+from relaystack.search.config import WebSearchConfig
 from relaystack.store.runners import PostgresSettings
 from relaystack.store.sql import SqlStore, open_failure
 from relaystack.tools.kind import HttpClientFactory, plain_http_client
@@ -108,6 +111,16 @@ def _tool_http(recording: RecordingConfig) -> HttpClientFactory:
     return client
 
 
+def _search_backends(config: WebSearchConfig, client: httpx.AsyncClient) -> SearchBackends | None:
+    """Web search's backends; None when neither a backend nor a corpus is configured."""
+    if config.backend is None and config.offline is None:
+        return None
+    try:
+        return build_backends(config, client)
+    except SearchConfigError as exc:
+        raise StartupError(f"tools.web_search: {exc}") from exc
+
+
 class _KeptOpen(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self._inner = inner
@@ -160,6 +173,7 @@ def build_app(
             clock=clock or Clock(),
             upstream_transport=upstream_transport(config.recording),
         )
+        stack = contextlib.AsyncExitStack()
         try:
             for index, provider_config in enumerate(config.providers):
                 build = provider_type(provider_config.type).build
@@ -170,13 +184,17 @@ def build_app(
                     raise StartupError(
                         f"providers.{index} ({provider_config.id}): {message}"
                     ) from exc
+            tool_http = _tool_http(config.recording)
+            search_client = tool_http()
+            stack.push_async_callback(search_client.aclose)
             service = ResponsesService(
                 store=store,
                 models=registry,
                 ids=context.ids,
                 clock=context.clock,
-                http=_tool_http(config.recording),
+                http=tool_http,
                 tool_settings=config.tools,
+                search=_search_backends(config.tools.web_search, search_client),
                 _chains=ChainCache(config.server.chain_cache_bytes),
             )
             app.state.models = registry
@@ -189,6 +207,7 @@ def build_app(
             yield
             await service.drain()
         finally:
+            await stack.aclose()
             await registry.aclose()
             await detach_store(app.state.recorder)
             await store.close()

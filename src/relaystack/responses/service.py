@@ -38,6 +38,7 @@ from relaystack.responses.upstream_request import (
     chosen_names,
     static_names,
 )
+from relaystack.search.backends import SearchBackends
 from relaystack.store.base import Chain, Order, Page, Store
 from relaystack.telemetry import UpstreamCall, telemetry
 from relaystack.tool_settings import ToolsConfig
@@ -81,6 +82,7 @@ class ResponsesService:
     # Server-side tools: their HTTP (through the recording transport) and settings.
     http: HttpClientFactory = plain_http_client
     tool_settings: ToolsConfig = field(default_factory=lambda: ToolsConfig.model_validate({}))
+    search: SearchBackends | None = None  # web search's backends, when configured
     _chains: ChainCache = field(default_factory=ChainCache)
     # Saves started while a client disconnected; kept so they are not garbage-collected.
     _pending_saves: set[asyncio.Task[None]] = field(default_factory=set)
@@ -116,7 +118,16 @@ class ResponsesService:
             check_unique(input_items, context, param="input")
         history = [*context, *input_items]
         tools = ToolSet(
-            request, ToolContext(owner, self.ids, self.http, self.tool_settings, history)
+            request,
+            ToolContext(
+                owner,
+                self.ids,
+                self.http,
+                self.tool_settings,
+                history,
+                self.search,
+                request.include or (),
+            ),
         )
         response = new_response(
             request, self.ids("resp"), self.clock.seconds(), model.info.sampling_defaults
@@ -163,6 +174,7 @@ class ResponsesService:
         machine = TurnStream(
             turn.response, self.ids, self.clock, turn.tools.handlers(), turn.tools.runs
         )
+        machine.annotate = turn.tools.annotations
         call = telemetry().upstream_call(turn.response["model"], input_items=turn.input_items)
         for event in machine.start():
             yield event

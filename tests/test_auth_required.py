@@ -20,7 +20,7 @@ from tests.support.mock_upstream import MockUpstream
 from tests.support.servers import ServerThread
 from tests.support.stack import stack_config
 
-OPEN_PATHS = {"/v1/health"}
+OPEN_PATHS = {"/v1/health", "/v1/ready"}
 DOCS_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
 KEY = {"Authorization": "Bearer sk-only"}
 

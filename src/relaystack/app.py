@@ -13,6 +13,7 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from relaystack import __version__
+from relaystack.accounting.limits import limit_gate
 from relaystack.api.body import documented_models
 from relaystack.api.context import authenticate
 from relaystack.api.errors import install_error_handlers
@@ -23,6 +24,7 @@ from relaystack.api.routes import (
     docs_api,
     health_api,
     models_api,
+    operations_api,
     responses_api,
 )
 from relaystack.config import (
@@ -35,12 +37,18 @@ from relaystack.config import (
 from relaystack.conversations.service import ConversationsService
 from relaystack.errors import ApiError
 from relaystack.ids import Clock, IdSource
+from relaystack.inference.base import InferenceProvider
 from relaystack.inference.openai_compatible import connection_pool
 from relaystack.inference.provider_type import ProviderContext
 from relaystack.inference.providers import provider_type
 from relaystack.inference.registry import ModelRegistry
+from relaystack.observability.middleware import RequestMiddleware
+from relaystack.observability.setup import attach_store, build_recorder, detach_store
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.service import ResponsesService
+from relaystack.search import SearchConfigError
+from relaystack.search.backends import SearchBackends, build_backends
+from relaystack.search.config import WebSearchConfig
 from relaystack.store.runners import PostgresSettings
 from relaystack.store.sql import SqlStore, open_failure
 from relaystack.tools.kind import HttpClientFactory, plain_http_client
@@ -103,6 +111,16 @@ def _tool_http(recording: RecordingConfig) -> HttpClientFactory:
     return client
 
 
+def _search_backends(config: WebSearchConfig, client: httpx.AsyncClient) -> SearchBackends | None:
+    """Web search's backends; None when neither a backend nor a corpus is configured."""
+    if config.backend is None and config.offline is None:
+        return None
+    try:
+        return build_backends(config, client)
+    except SearchConfigError as exc:
+        raise StartupError(f"tools.web_search: {exc}") from exc
+
+
 class _KeptOpen(httpx.AsyncBaseTransport):
     def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
         self._inner = inner
@@ -134,8 +152,10 @@ def build_app(
     ids: IdSource | None = None,
     clock: Clock | None = None,
     announce: Callable[[list[str]], None] | None = None,
+    span_exporter: Any = None,
 ) -> FastAPI:
-    """The ASGI app. ``announce`` hears the public model ids once they are known."""
+    """The ASGI app. ``announce`` hears the public model ids once they are known;
+    ``span_exporter`` (OpenTelemetry) receives the spans instead of OTLP (tests)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -145,12 +165,15 @@ def build_app(
         except Exception as exc:
             url = without_password(config.storage.url)
             raise StartupError(f"storage.url: cannot open {url}: {open_failure(exc)}") from exc
+        attach_store(store, app.state.recorder)
+        app.state.owner_limits = limit_gate(config.operations.limits, store)
         registry = ModelRegistry()
         context = ProviderContext(
             ids=ids or IdSource(),
             clock=clock or Clock(),
             upstream_transport=upstream_transport(config.recording),
         )
+        stack = contextlib.AsyncExitStack()
         try:
             for index, provider_config in enumerate(config.providers):
                 build = provider_type(provider_config.type).build
@@ -161,13 +184,17 @@ def build_app(
                     raise StartupError(
                         f"providers.{index} ({provider_config.id}): {message}"
                     ) from exc
+            tool_http = _tool_http(config.recording)
+            search_client = tool_http()
+            stack.push_async_callback(search_client.aclose)
             service = ResponsesService(
                 store=store,
                 models=registry,
                 ids=context.ids,
                 clock=context.clock,
-                http=_tool_http(config.recording),
+                http=tool_http,
                 tool_settings=config.tools,
+                search=_search_backends(config.tools.web_search, search_client),
                 _chains=ChainCache(config.server.chain_cache_bytes),
             )
             app.state.models = registry
@@ -180,7 +207,9 @@ def build_app(
             yield
             await service.drain()
         finally:
+            await stack.aclose()
             await registry.aclose()
+            await detach_store(app.state.recorder)
             await store.close()
 
     app = FastAPI(
@@ -206,19 +235,31 @@ def build_app(
         {entry.key: entry.owner for entry in config.auth.keys} if config.auth else None
     )
     install_error_handlers(app)
+    app.state.operations = config.operations
+    app.state.recorder = build_recorder(
+        config.operations, lambda: _providers(app), span_exporter=span_exporter
+    )
+    app.add_middleware(RequestMiddleware, recorder=app.state.recorder)
     include_routes(app, open_docs=config.server.open_docs)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
 
 def include_routes(app: FastAPI, *, open_docs: bool) -> None:
-    """Every route needs the API key (when keys are configured) but the health check,
-    and the docs when ``open_docs`` says so."""
+    """Every route needs the API key (when keys are configured) but the health and
+    readiness checks, and the docs when ``open_docs`` says so. The operators' routes
+    (``/metrics``, ``/v1/usage``) check for an admin key themselves."""
     keyed = [Depends(authenticate)]
     for api in (responses_api, conversations_api, chat_api, models_api):
         app.include_router(api.router, dependencies=keyed)
     app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)
     app.include_router(health_api.router)
+    app.include_router(operations_api.router)
+
+
+def _providers(app: FastAPI) -> list[InferenceProvider]:
+    registry: ModelRegistry | None = getattr(app.state, "models", None)
+    return registry.providers if registry is not None else []
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -47,15 +47,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="warning",
         help="server log level; info and debug also log every request (default warning)",
     )
+    serve.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="log lines as text or as one JSON object each (default text)",
+    )
     serve.set_defaults(func=_serve)
 
     check = commands.add_parser("check", help="validate a configuration and say what it serves")
     check.add_argument("--config", help="YAML configuration file (default: none, the local model)")
     check.set_defaults(func=_check, record_mode=None, recordings=None)
 
+    from relaystack.accounting.cli import add_usage_parser
     from relaystack.recordings_cli import add_recordings_parser
 
     add_recordings_parser(commands)
+    add_usage_parser(commands)
 
     args = parser.parse_args(argv)
     return int(args.func(args) or 0)
@@ -120,7 +128,10 @@ def _serve(args: argparse.Namespace) -> int:
     import uvloop
 
     from relaystack.app import StartupError, build_app
+    from relaystack.observability.logs import configure_logging
     from relaystack.startup import ListenError, banner, listen
+
+    configure_logging(args.log_level, args.log_format)
 
     try:
         # Bound first: a port in use is one line, before anything has started.
@@ -140,8 +151,10 @@ def _serve(args: argparse.Namespace) -> int:
         uvicorn.Config(
             app,
             log_level=args.log_level,
-            # An access log line per request costs real time on the hot path: only on ask.
-            access_log=args.log_level in ("info", "debug"),
+            log_config=None,  # configure_logging has set up uvicorn's loggers too
+            # relaystack logs its own line per request (at info), with the request id,
+            # owner, model and timings: uvicorn's would only repeat it.
+            access_log=False,
             # Started below, by us: a failure to start is then one clear line, not
             # uvicorn's traceback.
             lifespan="off",

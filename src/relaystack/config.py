@@ -19,6 +19,7 @@ from relaystack.auth_keys import keys_from_env, keys_from_file
 from relaystack.config_model import ConfigError as ConfigError
 from relaystack.config_model import ConfigModel
 from relaystack.inference.providers import PROVIDER_TYPES
+from relaystack.operations_config import OperationsConfig
 from relaystack.recording.modes import RecordMode
 from relaystack.store.runners import normalize_url
 from relaystack.tool_settings import ToolsConfig
@@ -165,6 +166,7 @@ class Config(ConfigModel):
     recording: RecordingConfig = Field(default_factory=RecordingConfig)
     auth: AuthConfig | None = None
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
+    operations: OperationsConfig = Field(default_factory=OperationsConfig)
 
     @model_validator(mode="after")
     def _unique_provider_ids(self) -> Config:

@@ -73,3 +73,13 @@ class Overloaded(ApiError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, code="server_overloaded")
+
+
+class RateLimited(ApiError):
+    """429, with how long to wait (sent as ``retry-after``)."""
+
+    status_code = 429
+
+    def __init__(self, message: str, *, error_type: str, retry_after: int) -> None:
+        super().__init__(message, code="rate_limit_exceeded", error_type=error_type)
+        self.retry_after = retry_after

@@ -1,12 +1,14 @@
 """The ``tools`` section of the configuration: the tool loop's limits and each server-side
-tool's settings. Its own module (imports nothing of relaystack) so that the tools and the
-engine read it without depending on the rest of the configuration."""
+tool's settings. Its own module (imports only the search backends' settings) so that the
+tools and the engine read it without depending on the rest of the configuration."""
 
 from __future__ import annotations
 
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from relaystack.search.config import WebSearchConfig
 
 
 class _Strict(BaseModel):
@@ -38,3 +40,5 @@ class ToolsConfig(_Strict):
     # ``incomplete`` (repeated_tool_call) instead of looping to ``max_rounds``.
     max_repeated_calls: int = Field(3, ge=1)
     mcp: McpConfig = Field(default_factory=lambda: McpConfig.model_validate({}))
+    # The search backend (chosen by ``type``) and the offline corpus of ``web_search``.
+    web_search: WebSearchConfig = Field(default_factory=lambda: WebSearchConfig())

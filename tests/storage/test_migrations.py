@@ -13,7 +13,7 @@ from relaystack.store.migrate import alembic_config
 from relaystack.store.runners import open_runner
 from relaystack.store.sql import SqlStore
 
-HEAD = "0003"
+HEAD = "0004"
 T = TypeVar("T")
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.search.conftest import _searxng_server, searxng  # noqa: F401 (web search tests)
+from tests.storage.conftest import postgres_url  # noqa: F401 (web search on PostgreSQL)
 from tests.support.mcp_servers import BearerOnly, tool_server
 from tests.support.servers import ServerThread
 

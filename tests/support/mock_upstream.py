@@ -121,9 +121,13 @@ class MockUpstream:
         if reply.status != 200:
             return JSONResponse(reply.error_body, status_code=reply.status)
         chunks = reply.chunks if reply.chunks is not None else _chunks(body["model"], reply)
+        # Like OpenAI's, each answer names itself, for relaystack's log lines.
+        headers = {"x-request-id": f"mock-req-{len(self.requests)}"}
         if not body.get("stream"):
-            return JSONResponse(_completion(body["model"], reply))
-        return StreamingResponse(_sse(chunks, reply), media_type="text/event-stream")
+            return JSONResponse(_completion(body["model"], reply), headers=headers)
+        return StreamingResponse(
+            _sse(chunks, reply), media_type="text/event-stream", headers=headers
+        )
 
 
 async def _sse(chunks: list[dict[str, Any]], reply: Reply) -> AsyncIterator[bytes]:

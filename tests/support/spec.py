@@ -83,9 +83,16 @@ def assert_valid_response(response: dict[str, Any]) -> None:
         "output": [item for item in response.get("output", []) if item not in outside],
         "tools": [tool for tool in response.get("tools", []) if tool.get("type") != "mcp"],
     }
+    checked["tools"] = [t for t in checked["tools"] if not _web_search(t.get("type"))]
+    for tool in response.get("tools", []):
+        if _web_search(tool.get("type")):
+            _web_search_tool(tool["type"]).model_validate(tool)
     choice = response.get("tool_choice")
-    if isinstance(choice, dict) and choice.get("type") == "mcp":
-        checked["tool_choice"] = "auto"  # OpenAI's ToolChoiceMcp, which the spec lacks
+    if isinstance(choice, dict) and (choice.get("type") == "mcp" or _web_search(choice["type"])):
+        checked["tool_choice"] = "auto"  # OpenAI's ToolChoiceMcp/Types, which the spec lacks
+    elif isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        forms = [form for form in choice["tools"] if not _web_search(form["type"])]
+        checked["tool_choice"] = {**choice, "tools": forms} if forms else "auto"
     assert_valid("ResponseResource", checked)
 
 
@@ -153,11 +160,13 @@ def _openai_models() -> dict[str, Any]:
         "mcp_call": response_output_item.McpCall,
         "mcp_approval_request": response_output_item.McpApprovalRequest,
         "mcp_approval_response": response_input_item.McpApprovalResponse,
+        "web_search_call": response_output_item.ResponseFunctionWebSearch,
     }
     event_models = {
         model.model_fields["type"].annotation.__args__[0]: model
         for model in events.ResponseStreamEvent.__args__[0].__args__  # type: ignore[attr-defined]
         if "mcp" in str(model.model_fields["type"].annotation)
+        or "web_search" in str(model.model_fields["type"].annotation)
     }
     return {**items, **event_models}
 
@@ -170,3 +179,16 @@ def assert_openai_shape(instance: dict[str, Any]) -> None:
     model.model_validate(instance)
     extra = set(instance) - set(model.model_fields)
     assert not extra, f"{instance['type']} has fields OpenAI does not define: {extra}"
+
+
+def _web_search(tool_type: str | None) -> bool:
+    return (tool_type or "").startswith("web_search")
+
+
+def _web_search_tool(tool_type: str) -> Any:
+    """OpenAI's model of a ``web_search`` (or ``web_search_preview``) tool definition."""
+    from openai.types.responses import web_search_preview_tool, web_search_tool
+
+    if tool_type.startswith("web_search_preview"):
+        return web_search_preview_tool.WebSearchPreviewTool
+    return web_search_tool.WebSearchTool

@@ -40,7 +40,14 @@ def stack_config(upstream_url: str, storage_url: str, **extra: Any) -> Config:
 class ServeProcess:
     """``python -m relaystack serve --config FILE --port P`` in a child process."""
 
-    def __init__(self, config_file: Path, port: int, log_file: Path) -> None:
+    def __init__(
+        self,
+        config_file: Path,
+        port: int,
+        log_file: Path,
+        *extra_args: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}/v1"
         self._log = log_file.open("wb")
@@ -48,10 +55,11 @@ class ServeProcess:
             [
                 *(sys.executable, "-m", "relaystack", "serve"),
                 *("--config", str(config_file), "--port", str(port)),
+                *extra_args,
             ],
             stdout=self._log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
         )
         self.log_file = log_file
 

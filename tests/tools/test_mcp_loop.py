@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import httpx
 import openai
 
 from tests.support import spec
@@ -196,3 +197,26 @@ def test_tool_choice_naming_no_listed_tool_is_a_400(client: openai.OpenAI, mcp: 
         assert error.body["param"] == "tool_choice"  # type: ignore[index]
     else:
         raise AssertionError("expected a 400")
+
+
+def _tool_calls_metric(server_url: str, outcome: str) -> float:
+    text = httpx.get(server_url.removesuffix("/v1") + "/metrics").text
+    wanted = f'relaystack_tool_calls_total{{outcome="{outcome}",tool_type="mcp"}}'
+    for line in text.splitlines():
+        if line.startswith(wanted):
+            return float(line.split()[-1])
+    return 0.0
+
+
+def test_tool_calls_are_counted_by_type_and_outcome(
+    client: openai.OpenAI, upstream: MockUpstream, mcp: McpServers, server: str
+) -> None:
+    before = {o: _tool_calls_metric(server, o) for o in ("completed", "failed")}
+    upstream.queue(
+        Reply(tool_calls=[call("call_ok", "add", a=1, b=1), call("call_bad", "fail")]),
+        Reply(content=["done"]),
+    )
+    create(client, tools=[calc(mcp.http_url)])
+    # The listing and the good call completed; the failing tool's call failed.
+    assert _tool_calls_metric(server, "completed") == before["completed"] + 2
+    assert _tool_calls_metric(server, "failed") == before["failed"] + 1

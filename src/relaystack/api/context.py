@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from relaystack.errors import Unauthorized
 from relaystack.recording.context import current_test_id
+from relaystack.telemetry import telemetry
 from relaystack.wire.json import loads
 
 DEFAULT_OWNER = "default"
@@ -45,6 +46,7 @@ async def authenticate(request: Request) -> str:
     """
     owner = request_owner(request)
     current_test_id.set(test_id_of(request))
+    telemetry().identify(owner)
     return owner
 
 

@@ -10,13 +10,16 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from relaystack.api.json import json_response
-from relaystack.errors import ApiError, InvalidRequest
+from relaystack.errors import ApiError, InvalidRequest, RateLimited
 
 log = logging.getLogger(__name__)
 
 
 def error_response(error: ApiError) -> Response:
-    return json_response(error.envelope(), error.status_code)
+    response = json_response(error.envelope(), error.status_code)
+    if isinstance(error, RateLimited):
+        response.headers["retry-after"] = str(error.retry_after)
+    return response
 
 
 def install_error_handlers(app: FastAPI) -> None:

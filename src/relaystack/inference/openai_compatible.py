@@ -14,6 +14,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
 from relaystack.inference.openai_compatible_config import OpenAICompatibleProviderConfig
+from relaystack.telemetry import telemetry
 from relaystack.wire.json import dumps, loads, loads_lenient
 from relaystack.wire.sse import PayloadDecoder
 
@@ -86,6 +87,7 @@ class OpenAICompatibleProvider:
             raise self._transport_error(exc) from exc
         except TimeoutError:
             raise self._deadline_error() from None
+        _note_request_id(response)
         try:
             async with asyncio.timeout_at(deadline):
                 if response.status_code >= 400:
@@ -119,6 +121,7 @@ class OpenAICompatibleProvider:
             raise self._transport_error(exc, quiet=quiet) from exc
         except TimeoutError:
             raise self._deadline_error() from None
+        _note_request_id(response)
         if response.status_code >= 400:
             raise self._status_error(response, quiet=quiet)
         return _parse_json(response.content, self.id)
@@ -173,6 +176,13 @@ class OpenAICompatibleProvider:
         return UpstreamError(
             f"connection to upstream {self.id} failed {where} it: {detail}", kind="protocol"
         )
+
+
+def _note_request_id(response: httpx.Response) -> None:
+    """The upstream's own id for its answer goes in our request's log line."""
+    upstream_id = response.headers.get("x-request-id")
+    if upstream_id:
+        telemetry().upstream_request_id(upstream_id)
 
 
 def _failure_kind(exc: httpx.HTTPError) -> UpstreamFailure:

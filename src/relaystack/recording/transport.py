@@ -62,6 +62,7 @@ from relaystack.recording.modes import RECORD_MODES, RecordMode
 from relaystack.recording.runlog import run_log_from
 from relaystack.recording.sse import ReplayedStreamBody, parse_events
 from relaystack.recording.store import RecordingStore
+from relaystack.telemetry import telemetry
 from relaystack.wire.json import dumps, loads_lenient
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         call = await self._describe(request)
         if self.mode in ("replay", "record-if-missing"):
             found = self._find(call)
+            telemetry().replay(found is not None)
             if found is not None:
                 names, response = found
                 for name in names:

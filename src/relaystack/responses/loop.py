@@ -28,6 +28,7 @@ from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.stream import ClosedCall, TurnStream
 from relaystack.responses.toolset import ToolSet
 from relaystack.responses.upstream_request import Offer
+from relaystack.telemetry import telemetry
 from relaystack.tool_settings import ToolsConfig
 from relaystack.tools.kind import ToolSession
 
@@ -122,6 +123,22 @@ def _session(tools: ToolSet, item: Item) -> ToolSession:
     return session
 
 
+async def _reported_run(session: ToolSession, item: Item) -> None:
+    """Run one server item (a call, or MCP's listing), reported with its outcome
+    (the tool-call metric and span)."""
+    tool_type = item["type"].removesuffix("_call").removesuffix("_list_tools")
+    call = telemetry().tool_call(tool_type, str(item.get("name") or item["type"]), item["id"])
+    outcome = "cancelled"
+    try:
+        await session.run(item)
+        outcome = "failed" if item.get("status") == "failed" or item.get("error") else "completed"
+    except ApiError:
+        outcome = "failed"
+        raise
+    finally:
+        call.finished(outcome)
+
+
 async def _run_items(
     machine: TurnStream,
     pairs: Sequence[tuple[ToolSession, Item]],
@@ -145,13 +162,13 @@ async def _run_items(
     failure: ApiError | None = None
     if parallel:
         results = await asyncio.gather(
-            *(session.run(item) for session, item in pairs), return_exceptions=True
+            *(_reported_run(session, item) for session, item in pairs), return_exceptions=True
         )
     else:
         results = []
         for session, item in pairs:
             try:
-                await session.run(item)
+                await _reported_run(session, item)
             except ApiError as error:
                 results.append(error)
     for result in results:

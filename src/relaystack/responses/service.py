@@ -38,7 +38,9 @@ from relaystack.responses.upstream_request import (
     chosen_names,
     static_names,
 )
+from relaystack.search.backends import SearchBackends
 from relaystack.store.base import Chain, Order, Page, Store
+from relaystack.telemetry import UpstreamCall, telemetry
 from relaystack.tool_settings import ToolsConfig
 from relaystack.tools.kind import HttpClientFactory, ToolContext, plain_http_client
 
@@ -80,6 +82,7 @@ class ResponsesService:
     # Server-side tools: their HTTP (through the recording transport) and settings.
     http: HttpClientFactory = plain_http_client
     tool_settings: ToolsConfig = field(default_factory=lambda: ToolsConfig.model_validate({}))
+    search: SearchBackends | None = None  # web search's backends, when configured
     _chains: ChainCache = field(default_factory=ChainCache)
     # Saves started while a client disconnected; kept so they are not garbage-collected.
     _pending_saves: set[asyncio.Task[None]] = field(default_factory=set)
@@ -115,7 +118,16 @@ class ResponsesService:
             check_unique(input_items, context, param="input")
         history = [*context, *input_items]
         tools = ToolSet(
-            request, ToolContext(owner, self.ids, self.http, self.tool_settings, history)
+            request,
+            ToolContext(
+                owner,
+                self.ids,
+                self.http,
+                self.tool_settings,
+                history,
+                self.search,
+                request.include or (),
+            ),
         )
         response = new_response(
             request, self.ids("resp"), self.clock.seconds(), model.info.sampling_defaults
@@ -162,6 +174,8 @@ class ResponsesService:
         machine = TurnStream(
             turn.response, self.ids, self.clock, turn.tools.handlers(), turn.tools.runs
         )
+        machine.annotate = turn.tools.annotations
+        call = telemetry().upstream_call(turn.response["model"], input_items=turn.input_items)
         for event in machine.start():
             yield event
         state = LoopState()
@@ -178,8 +192,12 @@ class ResponsesService:
                 self.tool_settings,
                 state,
             )
+            generating = False
             async with contextlib.aclosing(rounds):
                 async for event in rounds:
+                    if not generating and event["type"].endswith(".delta"):
+                        generating = True  # one flag test per event: nothing else
+                        call.first_token()
                     yield event
             final = machine.finish(state.incomplete_reason)
         except ApiError as error:
@@ -189,6 +207,7 @@ class ResponsesService:
             # The client went away: the generation stops, and the store keeps what
             # happened rather than nothing.
             machine.cancel()
+            _report(call, turn, machine, "cancelled")
             self._save_in_background(turn)
             raise
         except Exception:  # a bug or an unexpected upstream failure
@@ -200,6 +219,7 @@ class ResponsesService:
                 error_type="server_error",
             )
             final = machine.fail(turn.failure)
+        _report(call, turn, machine, turn.failure.code if turn.failure else None)
         try:
             # Its own task, shielded: a client leaving now must not undo the save (on
             # PostgreSQL the cancellation would roll its transaction back).
@@ -299,6 +319,16 @@ class ResponsesService:
         """Wait for saves started by disconnected clients (at shutdown)."""
         if self._pending_saves:
             await asyncio.gather(*self._pending_saves, return_exceptions=True)
+
+
+def _report(call: UpstreamCall, turn: Turn, machine: TurnStream, error: str | None) -> None:
+    call.finished(
+        usage=turn.response["usage"],
+        finish_reason=machine.finish_reason,
+        error=error,
+        response_id=turn.response["id"],
+        output=turn.response["output"],
+    )
 
 
 def _input_items(request: CreateResponseRequest, ids: IdSource) -> list[Item]:

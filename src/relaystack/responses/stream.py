@@ -91,6 +91,8 @@ class TurnStream:
         # answered as a function call, which the client can refuse.
         self.tools_by_name: Mapping[str, CallHandler] = tools_by_name or {}
         self._server_runs = server_runs
+        # The annotations of a finished output_text (web search's url citations).
+        self.annotate: Callable[[str], list[dict[str, Any]]] = lambda text: []
         self.seq = EventSequence()
         self._open: _OpenItem | None = None
         self._finish_reason: str | None = None
@@ -128,6 +130,11 @@ class TurnStream:
             if choice.get("finish_reason"):
                 self._finish_reason = choice["finish_reason"]
         return events
+
+    @property
+    def finish_reason(self) -> str | None:
+        """The upstream's own word for why it stopped (``stop``, ``tool_calls`` ...)."""
+        return self._finish_reason
 
     @property
     def finished(self) -> bool:
@@ -298,7 +305,10 @@ class TurnStream:
             return
         text = "".join(current.text)
         index = len(current.item["content"]) - 1
-        current.item["content"][index] = _part(current.part_kind, text)
+        part = _part(current.part_kind, text)
+        if current.part_kind == "output_text":
+            part["annotations"] = self.annotate(text)
+        current.item["content"][index] = part
         fields = {
             "item_id": current.item["id"],
             "output_index": current.output_index,
@@ -306,9 +316,7 @@ class TurnStream:
         }
         events.append(self.seq.text_done(_DONE_EVENT[current.part_kind], **fields, text=text))
         events.append(
-            self.seq.content_part(
-                "response.content_part.done", **fields, part=_part(current.part_kind, text)
-            )
+            self.seq.content_part("response.content_part.done", **fields, part=dict(part))
         )
         current.part_kind = None
 

@@ -75,6 +75,10 @@ class ToolSet:
             choice = "auto"
         return Offer(tools=tools, names_of=self.names_of, choice=choice)
 
+    def annotations(self, text: str) -> list[dict[str, Any]]:
+        """What the server-side tools annotate an ``output_text`` of the answer with."""
+        return [note for session in self._sessions.values() for note in session.annotations(text)]
+
     def names_of(self, form: Any) -> list[str]:
         session = self._sessions.get(form.type)
         if session is not None:

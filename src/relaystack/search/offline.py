@@ -41,6 +41,9 @@ class OfflineBackend:
     def __len__(self) -> int:
         return len(self._pages)
 
+    def pages(self) -> list[SearchResult]:
+        return list(self._pages.values())
+
     def add_pages(self, pages: Iterable[SearchResult]) -> None:
         """Make ``pages`` searchable from now on (a url seen before is replaced)."""
         for page in pages:

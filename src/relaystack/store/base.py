@@ -21,6 +21,30 @@ class Page:
     has_more: bool
 
 
+@dataclass(frozen=True, slots=True)
+class UsageKey:
+    owner: str
+    day: str  # YYYY-MM-DD, UTC
+    model: str
+
+
+@dataclass(slots=True)
+class UsageCounts:
+    requests: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+
+class LimitReached(Exception):
+    """A request would go over a limit: nothing was counted for it."""
+
+    def __init__(self, kind: str, limit: int, retry_after: int) -> None:
+        super().__init__(kind)
+        self.kind = kind  # requests_per_minute, tokens_per_minute, ...
+        self.limit = limit
+        self.retry_after = retry_after  # seconds until it may pass
+
+
 class ConversationNotFound(LookupError):
     """The conversation does not exist for this owner (or was deleted meanwhile)."""
 
@@ -74,7 +98,41 @@ class ConversationStore(Protocol):
     ) -> bool: ...
 
 
-class Store(ConversationStore, Protocol):
+class UsageStore(Protocol):
+    """Tokens and requests per owner, model and UTC day, summed over replicas."""
+
+    async def add_usage(self, counts: dict[UsageKey, UsageCounts]) -> None:
+        """Add to the stored totals, atomically."""
+
+    async def usage(
+        self, *, owner: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows (``owner, day, model, requests, input_tokens, output_tokens``) ordered by
+        day, owner and model; ``since`` / ``until`` are ``YYYY-MM-DD``, both included."""
+
+
+class LimitStore(Protocol):
+    """Counters every replica shares, so that limits hold across them."""
+
+    async def claim_requests(self, owner: str, now: float, want: int, limit: int) -> int:
+        """Take up to ``want`` of the current minute's ``limit`` requests: how many were
+        granted (at least one), or ``LimitReached`` when none are left."""
+
+    async def window_tokens(self, owner: str, now: float) -> tuple[int, int]:
+        """Tokens counted so far in the current minute and UTC day."""
+
+    async def take_lease(self, owner: str, now: float, limit: int, seconds: int) -> str:
+        """A lease on one of ``limit`` concurrent requests (expiring after ``seconds``),
+        or ``LimitReached``."""
+
+    async def settle(self, owner: str, lease: str | None, now: float, tokens: int) -> None:
+        """The request ended: give its lease back and count its tokens."""
+
+    async def purge_limits(self, before: float) -> None:
+        """Forget windows older than a day before ``before`` and expired leases."""
+
+
+class Store(ConversationStore, UsageStore, LimitStore, Protocol):
     async def save_response(
         self,
         response: dict[str, Any],
@@ -118,5 +176,8 @@ class Store(ConversationStore, Protocol):
     async def chain_ids(self, response_id: str, owner: str) -> list[str]:
         """The ids of the chain a response ends (oldest first), without its items;
         empty when the response does not exist."""
+
+    async def ping(self) -> None:
+        """Raise unless the database answers (the readiness check)."""
 
     async def close(self) -> None: ...

@@ -88,3 +88,39 @@ conversation_items = Table(
     Index("ix_conversation_items_conversation_item", "conversation_id", "item_id", unique=True),
     Index("ix_conversation_items_owner_item", "owner", "item_id"),
 )
+
+# Tokens and requests per owner, model and UTC day. Every replica adds its own counts
+# into the same row (an upsert), so a row is the sum over replicas.
+usage = Table(
+    "usage",
+    metadata,
+    Column("owner", String(200), primary_key=True),
+    Column("day", String(10), primary_key=True),  # YYYY-MM-DD, UTC
+    Column("model", String(300), primary_key=True),
+    Column("requests", BigInteger, nullable=False, server_default="0"),
+    Column("input_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger, nullable=False, server_default="0"),
+)
+
+# Fixed windows per owner (``span`` 60: a minute, 86400: a UTC day, ``window`` its start
+# in epoch seconds): requests admitted and tokens used in it, by every replica.
+rate_windows = Table(
+    "rate_windows",
+    metadata,
+    Column("owner", String(200), primary_key=True),
+    Column("span", Integer, primary_key=True),
+    Column("window", BigInteger, primary_key=True),
+    Column("requests", BigInteger, nullable=False, server_default="0"),
+    Column("tokens", BigInteger, nullable=False, server_default="0"),
+)
+
+# One row per request running under a concurrency limit; a lease that outlives its
+# replica (killed mid-request) stops counting at ``expires_at``.
+inflight = Table(
+    "inflight",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Index("ix_inflight_owner", "owner"),
+)

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import Connection, text
+
 from relaystack.store import conversations_sql as conv
+from relaystack.store import limits_sql
 from relaystack.store import responses_sql as resp
-from relaystack.store.base import Chain, Item, Order, Page
+from relaystack.store.base import Chain, Item, Order, Page, UsageCounts, UsageKey
 from relaystack.store.keys import lookup_key as key
 from relaystack.store.keys import lookup_text
 from relaystack.store.migrate import upgrade
 from relaystack.store.runners import PostgresSettings, Runner, open_runner
+from relaystack.store.usage_sql import add_usage, read_usage
 
 
 def open_failure(exc: BaseException) -> str:
@@ -41,6 +45,37 @@ class SqlStore:
 
     async def close(self) -> None:
         await self.runner.close()
+
+    # ----- usage -----------------------------------------------------------------
+
+    async def add_usage(self, counts: dict[UsageKey, UsageCounts]) -> None:
+        await self.runner.write(add_usage, counts)
+
+    async def usage(
+        self, *, owner: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[dict[str, Any]]:
+        return await self.runner.read(read_usage, owner, since, until)
+
+    # ----- limits ----------------------------------------------------------------
+
+    async def claim_requests(self, owner: str, now: float, want: int, limit: int) -> int:
+        return await self.runner.write(limits_sql.claim_requests, owner, now, want, limit)
+
+    async def window_tokens(self, owner: str, now: float) -> tuple[int, int]:
+        return await self.runner.read(limits_sql.window_tokens, owner, now)
+
+    async def take_lease(self, owner: str, now: float, limit: int, seconds: int) -> str:
+        return await self.runner.write(limits_sql.take_lease, owner, now, limit, seconds)
+
+    async def settle(self, owner: str, lease: str | None, now: float, tokens: int) -> None:
+        await self.runner.write(limits_sql.settle, owner, lease, now, tokens)
+
+    async def purge_limits(self, before: float) -> None:
+        await self.runner.write(limits_sql.purge, before)
+
+    async def ping(self) -> None:
+        """Raise unless the database answers a trivial query."""
+        await self.runner.read(_ping)
 
     # ----- responses -------------------------------------------------------------
 
@@ -138,3 +173,7 @@ class SqlStore:
         return await self.runner.write(
             conv.delete_conversation_item, key(conversation_id), key(item_id), owner
         )
+
+
+def _ping(connection: Connection) -> None:
+    connection.execute(text("SELECT 1"))

@@ -3,7 +3,7 @@
 A tool is offered to the upstream model as one or more chat-completions functions. When
 the model calls one, the tool that offered that name (its ``CallHandler``) opens the
 output item for the call and names its stream events. Client-side tools (``function``)
-end the turn with the call. Server-side tools (``mcp``; next ``web_search``) also
+end the turn with the call. Server-side tools (``mcp``, ``web_search``) also
 implement ``ServerTool``: per response the engine asks each for a ``ToolSession``, which
 does the tool's work before the first model call (MCP lists its servers' tools there),
 decides what is offered, and runs the calls the model makes; the engine's tool loop
@@ -21,6 +21,7 @@ import httpx
 from relaystack.ids import IdSource
 from relaystack.items.events import Event, EventSequence
 from relaystack.items.kind import Item, ItemKind
+from relaystack.search.backends import SearchBackends
 from relaystack.strict import StrictModel
 from relaystack.tool_settings import ToolsConfig
 
@@ -90,6 +91,8 @@ class ToolContext:
     http: HttpClientFactory
     settings: ToolsConfig  # the ``tools`` section of the config: each tool reads its own
     history: Sequence[Item]  # what the turn sees before its output: context, then input
+    search: SearchBackends | None = None  # web search's backends (None: not configured)
+    include: Sequence[str] = ()  # the request's ``include``
 
 
 class ToolSession(Protocol):
@@ -136,6 +139,11 @@ class ToolSession(Protocol):
         ...
 
     def ended(self, seq: EventSequence, item: Item, output_index: int) -> list[Event]: ...
+
+    def annotations(self, text: str) -> list[dict[str, Any]]:
+        """The annotations this tool puts on the answer's ``output_text`` (web search's
+        ``url_citation``s)."""
+        ...
 
 
 class ServerTool(ToolKind, Protocol):

@@ -290,6 +290,9 @@ class McpSession:
         outcome = "failed" if item.get("error") else "completed"
         return [_event(seq, f"response.{kind}.{outcome}", item, output_index)]
 
+    def annotations(self, text: str) -> list[dict[str, Any]]:
+        return []
+
     # ----- running ---------------------------------------------------------------
 
     def _needs_approval(self, server: _Server, tool: str) -> bool:

@@ -9,13 +9,17 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relaystack.api.admission import admit
 from relaystack.api.body import json_object
+from relaystack.api.context import Owner
 from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.limits import chat_body
+from relaystack.api.reporting import ChunkWatch, reported
 from relaystack.api.sse import sse_response
 from relaystack.errors import ApiError, InvalidRequest
 from relaystack.inference.base import ChunkStream
 from relaystack.inference.registry import ModelRegistry, ResolvedModel
+from relaystack.telemetry import telemetry
 from relaystack.wire.sse import DONE_FRAME, data_frame
 
 router = APIRouter()
@@ -36,7 +40,7 @@ def _resolve(request: Request, body: dict[str, Any]) -> ResolvedModel:
 
 
 @router.post("/v1/chat/completions", summary="Create a chat completion (pass-through)")
-async def chat_completions(request: Request) -> Response:
+async def chat_completions(request: Request, owner: Owner) -> Response:
     body = await json_object(request, chat_body)
     model = _resolve(request, body)
     if not isinstance(body.get("messages"), list) or not body["messages"]:
@@ -45,33 +49,52 @@ async def chat_completions(request: Request) -> Response:
             param="messages",
             code="missing_required_parameter",
         )
+    await admit(request, owner)
+    call = telemetry().upstream_call(model.public_id)
     if not body.get("stream"):
-        return await json_unless_disconnected(request, model.provider.chat_completion(body))
+        work = reported(call, model.provider.chat_completion(body))
+        return await json_unless_disconnected(request, work)
+    watch = ChunkWatch(call)
     chunks = model.provider.stream_chat_completion(body)
     # Wait for the first chunk so that an upstream refusal is an HTTP error, not a
     # stream that ends early.
-    first = await anext(chunks, None)
-    return sse_response(_frames(first, chunks), on_close=chunks.aclose)
-
-
-async def _frames(first: dict[str, Any] | None, chunks: ChunkStream) -> AsyncIterator[bytes]:
-    if first is None:
-        yield DONE_FRAME
-        return
-    yield data_frame(first)
     try:
-        async for chunk in chunks:
-            yield data_frame(chunk)
+        first = await anext(chunks, None)
     except ApiError as error:
-        yield data_frame(error.envelope())
-        return
+        watch.finished(error.code or "error")
+        raise
+    return sse_response(_frames(first, chunks, watch), on_close=chunks.aclose)
+
+
+async def _frames(
+    first: dict[str, Any] | None, chunks: ChunkStream, watch: ChunkWatch
+) -> AsyncIterator[bytes]:
+    outcome: str | None = "cancelled"  # unless the stream gets to its end
+    try:
+        if first is None:
+            outcome = None
+            yield DONE_FRAME
+            return
+        watch.see(first)
+        yield data_frame(first)
+        try:
+            async for chunk in chunks:
+                watch.see(chunk)
+                yield data_frame(chunk)
+        except ApiError as error:
+            outcome = error.code or "error"
+            yield data_frame(error.envelope())
+            return
+        finally:
+            await chunks.aclose()
+        outcome = None
+        yield DONE_FRAME
     finally:
-        await chunks.aclose()
-    yield DONE_FRAME
+        watch.finished(outcome)
 
 
 @router.post("/v1/embeddings", summary="Create embeddings (pass-through)")
-async def embeddings(request: Request) -> Response:
+async def embeddings(request: Request, owner: Owner) -> Response:
     body = await json_object(request)
     model = _resolve(request, body)
     if "input" not in body:
@@ -80,4 +103,6 @@ async def embeddings(request: Request) -> Response:
             param="input",
             code="missing_required_parameter",
         )
-    return await json_unless_disconnected(request, model.provider.embeddings(body))
+    await admit(request, owner)
+    call = telemetry().upstream_call(model.public_id, operation="embeddings")
+    return await json_unless_disconnected(request, reported(call, model.provider.embeddings(body)))

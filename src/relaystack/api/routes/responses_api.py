@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from relaystack.api.admission import admit
 from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import Owner
 from relaystack.api.disconnect import json_unless_disconnected
@@ -33,6 +34,7 @@ def _service(request: Request) -> ResponsesService:
 )
 async def create_response(request: Request, owner: Owner) -> Response:
     body = await typed_body(request, CreateResponseRequest, response_body)
+    await admit(request, owner)
     service = _service(request)
     turn = await service.prepare(body, owner)
     if body.stream:

@@ -107,6 +107,11 @@ class LocalProvider:
 
     # --- models ------------------------------------------------------------------------
 
+    @property
+    def queue_depth(self) -> int:
+        """Requests waiting for the model's worker (not counting the one it runs)."""
+        return self._worker.waiting
+
     async def list_models(self) -> list[ModelInfo]:
         models = [
             ModelInfo(

@@ -321,7 +321,6 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
         "mock_delay": a.delay,
         "pinned": a.pin,
         "candidates": {c.name: c.url for c in cands},
-        "workdir": str(workdir),
     }
     return results
 

@@ -8,6 +8,7 @@ and pulls a readable message out of whatever error body an API sends.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 import aiohttp
@@ -15,6 +16,7 @@ import httpx
 
 from relaystack.search import errors
 from relaystack.search.base import SearchResult
+from relaystack.search.domains import keep_allowed
 from relaystack.wire import json as wire_json
 
 _MAX_DETAIL = 300  # characters of a backend's own error message kept in ours
@@ -55,6 +57,15 @@ def result_list(data: dict[str, Any], backend: str) -> list[SearchResult]:
             url, title, content = entry["url"], _text(entry, "title"), _text(entry, "content")
             results.append(SearchResult(url=url, title=title or url, content=content))
     return results
+
+
+def allowed_results(
+    response: httpx.Response, backend: str, allowed_domains: Sequence[str], max_results: int
+) -> list[SearchResult]:
+    """A backend's JSON answer as results: only allowed domains (checked here too, also
+    where the API filters), at most ``max_results``."""
+    results = result_list(json_object(response, backend), backend)
+    return keep_allowed(results, allowed_domains)[:max_results]
 
 
 def _text(entry: dict[str, Any], field: str) -> str:

@@ -26,8 +26,7 @@ import httpx
 
 from relaystack.search import errors
 from relaystack.search.base import DEFAULT_CONTEXT_SIZE, ContextSize, SearchResult, UserLocation
-from relaystack.search.domains import keep_allowed
-from relaystack.search.http import error_detail, json_object, post, result_list
+from relaystack.search.http import allowed_results, error_detail, post
 
 
 class SearxngBackend:
@@ -76,8 +75,7 @@ class SearxngBackend:
             auth=self._auth,
         )
         self._check(response)
-        results = result_list(json_object(response, self.name), self.name)
-        return keep_allowed(results, allowed_domains)[:max_results]
+        return allowed_results(response, self.name, allowed_domains, max_results)
 
     def _check(self, response: httpx.Response) -> None:
         status = response.status_code

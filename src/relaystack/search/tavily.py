@@ -23,8 +23,7 @@ import httpx
 
 from relaystack.search import errors
 from relaystack.search.base import DEFAULT_CONTEXT_SIZE, ContextSize, SearchResult, UserLocation
-from relaystack.search.domains import keep_allowed
-from relaystack.search.http import error_detail, json_object, post, result_list
+from relaystack.search.http import allowed_results, error_detail, post
 
 TAVILY_URL = "https://api.tavily.com"
 MAX_RESULTS = 20  # Tavily's own limit
@@ -82,8 +81,7 @@ class TavilyBackend:
             headers=self._headers,
         )
         self._check(response)
-        results = result_list(json_object(response, self.name), self.name)
-        return keep_allowed(results, allowed_domains)[:max_results]
+        return allowed_results(response, self.name, allowed_domains, max_results)
 
     def _check(self, response: httpx.Response) -> None:
         status = response.status_code

@@ -20,7 +20,12 @@ from relaystack.ids import IdSource
 from relaystack.items.events import Event, EventSequence
 from relaystack.items.kind import ChatMessage, Item, ItemKind
 from relaystack.search.base import CONTEXT_BUDGETS, SearchResult
-from relaystack.search.call_item import EVENT_TYPES, SOURCES_INCLUDE, sources_of
+from relaystack.search.call_item import (
+    EVENT_TYPES,
+    SOURCES_INCLUDE,
+    sources_of,
+    web_search_call,
+)
 from relaystack.search.citations import citations_in
 from relaystack.search.definition import WebSearchDefinition, WebSearchType
 from relaystack.search.errors import no_backend
@@ -114,13 +119,7 @@ class WebSearchTool:
     def open_call(self, call_id: str, name: str, ids: IdSource) -> Item:
         # The id follows the model's call id: the next round's upstream body (a
         # recording key) then repeats exactly on replay.
-        action = {"type": "search", "query": ""}
-        return {
-            "id": f"ws_{call_id}",
-            "type": "web_search_call",
-            "status": "in_progress",
-            "action": action,
-        }
+        return dict(web_search_call(f"ws_{call_id}", "", status="in_progress"))
 
     def arguments_delta(
         self, seq: EventSequence, item: Item, output_index: int, delta: str

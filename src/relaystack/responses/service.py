@@ -31,7 +31,7 @@ from relaystack.responses.loop import LoopState, OpenCall, run_rounds
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.resource import ResponseObject, new_response
 from relaystack.responses.stream import TurnStream
-from relaystack.responses.toolset import ToolSet
+from relaystack.responses.toolset import ToolSet, required_without_tools
 from relaystack.responses.upstream_request import (
     Offer,
     build_chat_body,
@@ -352,11 +352,7 @@ def _check_tool_choice(request: CreateResponseRequest) -> None:
     server_side = any(TOOL_KINDS[tool.type].runs_on_server for tool in request.tools or [])
     # Server-side tools offer theirs once listed: ToolSet.check_choice checks then.
     if choice == "required" and not names and not server_side:
-        raise InvalidRequest(
-            "Tool choice 'required' needs at least one tool in 'tools'.",
-            param="tool_choice",
-            code="invalid_value",
-        )
+        raise required_without_tools()
 
 
 def _check_supported(request: CreateResponseRequest) -> None:

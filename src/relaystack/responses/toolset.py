@@ -91,11 +91,7 @@ class ToolSet:
         offered = {tool["function"]["name"] for tool in self.offer(first_round=True).tools}
         choice = self._request.tool_choice
         if choice == "required" and not offered:
-            raise InvalidRequest(
-                "Tool choice 'required' needs at least one tool in 'tools'.",
-                param="tool_choice",
-                code="invalid_value",
-            )
+            raise required_without_tools()
         forms: Sequence[Any] = []
         if isinstance(choice, AllowedTools):
             forms = choice.tools
@@ -109,6 +105,16 @@ class ToolSet:
                     param="tool_choice",
                     code="invalid_value",
                 )
+
+
+def required_without_tools() -> InvalidRequest:
+    """``tool_choice: "required"`` with nothing to call: before the opening items (no
+    tool at all) or after them (no server offered one)."""
+    return InvalidRequest(
+        "Tool choice 'required' needs at least one tool in 'tools'.",
+        param="tool_choice",
+        code="invalid_value",
+    )
 
 
 def _names_one(choice: Any) -> bool:

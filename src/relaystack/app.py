@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
+import secrets
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,7 @@ from relaystack.config import (
     ConfigError,
     RecordingConfig,
     StorageConfig,
+    sqlite_path,
     without_password,
 )
 from relaystack.conversations.service import ConversationsService
@@ -46,6 +49,7 @@ from relaystack.observability.middleware import RequestMiddleware
 from relaystack.observability.setup import attach_store, build_recorder, detach_store
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.service import ResponsesService
+from relaystack.sealing import KEY_BYTES, Sealer
 from relaystack.search import SearchConfigError
 from relaystack.search.backends import SearchBackends, build_backends
 from relaystack.search.config import WebSearchConfig
@@ -138,6 +142,36 @@ def _check_recordings(recording: RecordingConfig) -> None:
         )
 
 
+def build_sealer(config: Config) -> Sealer:
+    """The key that seals ``encrypted_content``: ``server.sealing_key`` when set; else a
+    key file beside the SQLite database (made once, readable by its owner only), so
+    blobs survive restarts; on PostgreSQL without a key, one per process, said loudly,
+    because another replica could not open its blobs."""
+    if config.server.sealing_key:
+        return Sealer.from_secret(config.server.sealing_key)
+    database = sqlite_path(config.storage.url)
+    if database is None:
+        log.warning(
+            "server.sealing_key is not set: encrypted_content made by this replica "
+            "opens only here, and not after a restart"
+        )
+        return Sealer.random()
+    key_file = database.with_name(database.name + ".sealing-key")
+    try:
+        return Sealer(key_file.read_bytes())
+    except FileNotFoundError:
+        pass
+    key = secrets.token_bytes(KEY_BYTES)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process sharing the database made it first
+        return Sealer(key_file.read_bytes())
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(key)
+    return Sealer(key)
+
+
 def postgres_settings(storage: StorageConfig) -> PostgresSettings:
     return PostgresSettings(
         pool_size=storage.pool_size,
@@ -195,6 +229,7 @@ def build_app(
                 http=tool_http,
                 tool_settings=config.tools,
                 search=_search_backends(config.tools.web_search, search_client),
+                sealer=build_sealer(config),
                 _chains=ChainCache(config.server.chain_cache_bytes),
             )
             app.state.models = registry

@@ -52,6 +52,10 @@ class ServerConfig(ConfigModel):
     chain_cache_bytes: int = Field(16 * 1024 * 1024, ge=0)
     keep_alive_timeout: int = Field(5, gt=0)  # seconds an idle connection stays open
     limit_concurrency: int = Field(1024, gt=0)  # open connections before a 503
+    # The secret that seals ``encrypted_content`` (compaction, stateless reasoning).
+    # Replicas must share it; unset: a key file beside the SQLite database, or on
+    # PostgreSQL a key per process (blobs then open only on the replica that made them).
+    sealing_key: str | None = None
 
 
 # The union of every registered provider type's section, told apart by ``type``
@@ -105,6 +109,15 @@ def anchor_sqlite_path(url: str, directory: Path) -> str:
     if not path or path.startswith(("/", ":memory:", "?")):
         return url
     return f"{scheme}:///{directory.resolve() / path}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for other databases and in-memory ones."""
+    scheme, _, rest = url.partition(":")
+    path = rest.removeprefix("///").partition("?")[0]
+    if not _is_sqlite(scheme) or not rest.startswith("///") or path in ("", ":memory:"):
+        return None
+    return Path(path)
 
 
 def _is_sqlite(scheme: str) -> bool:

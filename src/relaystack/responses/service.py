@@ -38,6 +38,7 @@ from relaystack.responses.upstream_request import (
     chosen_names,
     static_names,
 )
+from relaystack.sealing import Sealer
 from relaystack.search.backends import SearchBackends
 from relaystack.store.base import Chain, Order, Page, Store
 from relaystack.telemetry import UpstreamCall, telemetry
@@ -83,6 +84,8 @@ class ResponsesService:
     http: HttpClientFactory = plain_http_client
     tool_settings: ToolsConfig = field(default_factory=lambda: ToolsConfig.model_validate({}))
     search: SearchBackends | None = None  # web search's backends, when configured
+    # Seals what clients keep for the server (compaction, encrypted reasoning).
+    sealer: Sealer = field(default_factory=Sealer.random)
     _chains: ChainCache = field(default_factory=ChainCache)
     # Saves started while a client disconnected; kept so they are not garbage-collected.
     _pending_saves: set[asyncio.Task[None]] = field(default_factory=set)

@@ -93,7 +93,7 @@ class TurnStream:
         self._server_runs = server_runs
         # The annotations of a finished output_text (web search's url citations).
         self.annotate: Callable[[str], list[dict[str, Any]]] = lambda text: []
-        self.seq = EventSequence()
+        self.seq = EventSequence(response["id"])
         self._open: _OpenItem | None = None
         self._finish_reason: str | None = None
         self._earlier_usage: Usage | None = None  # the rounds before this one

@@ -18,7 +18,7 @@ from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.api.sse import sse_response
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.service import ResponsesService, Turn
-from relaystack.wire.sse import event_frame
+from relaystack.wire.sse import DONE_FRAME, event_frame
 
 router = APIRouter()
 
@@ -48,6 +48,8 @@ async def create_response(request: Request, owner: Owner) -> Response:
 async def _frames(service: ResponsesService, turn: Turn) -> AsyncIterator[bytes]:
     async for event in service.events(turn):
         yield event_frame(event)
+    # The spec ends a stream with the literal [DONE]; the SDKs stop reading there.
+    yield DONE_FRAME
 
 
 @router.get("/v1/responses", summary="List stored responses")

@@ -9,7 +9,8 @@ The connection remembers its last unstored response (OpenAI's connection-local
 cache): a turn with ``store: false`` can be continued by ``previous_response_id`` on the same
 socket, though nothing was stored. Stored responses are found in the store as over
 HTTP. A turn that fails (an ``error`` event or ``response.failed``) forgets it, so a
-client never builds on a state it did not see completed. Every failure before a turn
+client never builds on a state it did not see completed; a message that is no turn at
+all (not JSON, not ``response.create``) changes nothing. Every failure before a turn
 starts (a malformed message, an unknown id, a refused limit) is an ``error`` event and
 the socket stays open for the next message.
 """
@@ -26,9 +27,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from relaystack.api.admission import admit
 from relaystack.api.body import typed_message
 from relaystack.api.limits import BodyLimits
-from relaystack.api.socket_messages import check_size, error_event, parse_create
+from relaystack.api.socket_messages import NotATurn, check_size, error_event, parse_create
 from relaystack.api.socket_turns import turn_record
 from relaystack.errors import ApiError
+from relaystack.observability.record import RequestRecord
 from relaystack.observability.recorder import Recorder
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.service import ResponsesService, Turn
@@ -80,9 +82,14 @@ class ResponsesSocket:
                 await admit(self.socket, self.owner)
                 turn = await self.service.prepare(request, self.owner, self._previous(request))
             except ApiError as error:
+                if not isinstance(error, NotATurn):  # no turn at all: nothing changes
+                    self._last = None
+                await self._refuse(record, error)
+                return
+            except Exception:  # a bug: this turn fails, the connection stays
+                log.exception("a WebSocket turn failed before it started")
                 self._last = None
-                record.status = error.status_code
-                await self._send(error_event(error))
+                await self._refuse(record, _server_error())
                 return
             record.status = 200
             try:
@@ -116,12 +123,25 @@ class ResponsesSocket:
         else:
             self._last = None
 
+    async def _refuse(self, record: RequestRecord, error: ApiError) -> None:
+        record.status = error.status_code
+        await self._send(error_event(error))
+
     async def _send(self, event: Any) -> None:
         try:
             await self.socket.send_text(dumps_str(event))
         except (RuntimeError, OSError) as exc:
             # The client went away mid-turn: the engine stores the turn as cancelled.
             raise WebSocketDisconnect(1006) from exc
+
+
+def _server_error() -> ApiError:
+    return ApiError(
+        "The server had an error while processing your request.",
+        status_code=500,
+        error_type="server_error",
+        code="server_error",
+    )
 
 
 async def serve_socket(socket: WebSocket, owner: str) -> None:

@@ -25,19 +25,23 @@ _IMPLIED = ("stream", "stream_options")  # every turn on a socket streams
 _FALLBACK_CODES = {400: "invalid_request", 401: "invalid_api_key", 404: "not_found"}
 
 
+class NotATurn(InvalidRequest):
+    """A message that is no ``response.create`` event at all (not JSON, another type)."""
+
+
 def parse_create(raw: bytes, limits: BodyLimits) -> CreateResponseRequest:
     """One message as a create request, or the 400 that says what is wrong with it."""
     try:
         data = loads(raw)
     except ValueError:
-        raise InvalidRequest(
+        raise NotATurn(
             "We could not parse the JSON of your WebSocket message.", code="invalid_json"
         ) from None
     if not isinstance(data, dict):
-        raise InvalidRequest("A WebSocket message must be a JSON object.", code="invalid_json")
+        raise NotATurn("A WebSocket message must be a JSON object.", code="invalid_json")
     kind = data.pop("type", None)
     if kind != CREATE:
-        raise InvalidRequest(
+        raise NotATurn(
             f"Unsupported event type {kind!r}: a client sends only '{CREATE}' events on "
             "this socket."
             if kind is not None
@@ -49,8 +53,7 @@ def parse_create(raw: bytes, limits: BodyLimits) -> CreateResponseRequest:
         data.pop(name, None)
     if data.get("background"):
         raise InvalidRequest(
-            "Background mode is not available over WebSocket; send the turn without "
-            "'background'.",
+            "Background mode is not available over WebSocket; send the turn without 'background'.",
             param="background",
             code="unsupported_parameter",
         )

@@ -181,7 +181,12 @@ class ResponsesService:
         chain = await self.store.chain(previous_id, owner)
         if chain is None:
             self._chains.discard(owner, previous_id)
-            raise not_found("Previous response", previous_id, "previous_response_id")
+            raise not_found(
+                "Previous response",
+                previous_id,
+                "previous_response_id",
+                code="previous_response_not_found",
+            )
         return chain
 
     async def events(self, turn: Turn) -> AsyncIterator[Event]:

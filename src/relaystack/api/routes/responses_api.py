@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relaystack.api.admission import admit
 from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import Owner
+from relaystack.api.id_checks import path_id_shapes
 from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.json import json_response
 from relaystack.api.limits import response_body
@@ -20,7 +21,8 @@ from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.service import ResponsesService, Turn
 from relaystack.wire.sse import DONE_FRAME, event_frame
 
-router = APIRouter()
+# Ids of the wrong kind in the path are a 400 naming the parameter.
+router = APIRouter(dependencies=[Depends(path_id_shapes)])
 
 
 def _service(request: Request) -> ResponsesService:

@@ -1,0 +1,293 @@
+"""WebSocket mode on ``/v1/responses``: a real server, a real WebSocket client library.
+
+One socket carries turn after turn (``response.create`` messages); each turn's events
+are the SSE stream's, spec-valid; ``previous_response_id`` chains stored responses and,
+with ``store: false``, the connection's last response; failures are ``error`` events
+(the spec's ``WebSocketErrorEvent``) after which the socket still serves.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import openai
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from relaystack.app import build_app
+from tests.support.mock_upstream import MockUpstream, Reply
+from tests.support.servers import ServerThread
+from tests.support.sockets import receive_turn, responses_socket, turn
+from tests.support.spec import assert_valid, check_stream_contract
+from tests.support.sse import stream_events
+from tests.support.stack import stack_config
+
+MODEL = "openai/gpt-4o"
+
+
+def _user_texts(body: dict[str, Any]) -> list[str]:
+    return [m["content"] for m in body["messages"] if m["role"] == "user"]
+
+
+def _assert_error(event: dict[str, Any], status: int, code: str, param: str | None) -> None:
+    assert_valid("WebSocketErrorEvent", event)
+    assert event["status"] == status, event
+    assert event["error"]["code"] == code, event
+    assert event["error"]["param"] == param, event
+
+
+def test_a_turn_streams_the_events_sse_streams(server: str, upstream: MockUpstream) -> None:
+    upstream.queue(Reply(content=["Hello", " there"]), Reply(content=["Hello", " there"]))
+    with responses_socket(server) as socket:
+        events = turn(socket, model=MODEL, input="hi")
+    check_stream_contract(events)
+    over_sse = stream_events(server, {"model": MODEL, "input": "hi"})
+    assert [e["type"] for e in events] == [e["type"] for e in over_sse]
+    assert events[-1]["type"] == "response.completed"
+    assert events[-1]["response"]["output"][0]["content"][0]["text"] == "Hello there"
+
+
+def test_turns_follow_one_another_on_one_socket(
+    server: str, upstream: MockUpstream, client: openai.OpenAI
+) -> None:
+    with responses_socket(server) as socket:
+        first = turn(socket, model=MODEL, input="one")
+        second = turn(
+            socket, model=MODEL, input="two", previous_response_id=first[-1]["response"]["id"]
+        )
+        third = turn(socket, model=MODEL, input="three")
+    for events in (first, second, third):
+        check_stream_contract(events)
+        assert events[-1]["type"] == "response.completed"
+    assert _user_texts(upstream.requests[1]) == ["one", "two"]
+    assert _user_texts(upstream.requests[2]) == ["three"]
+    # Stored by default, as over HTTP.
+    stored = client.responses.retrieve(second[-1]["response"]["id"])
+    assert stored.previous_response_id == first[-1]["response"]["id"]
+
+
+def test_store_false_chains_from_the_connection_cache(
+    server: str, upstream: MockUpstream, client: openai.OpenAI
+) -> None:
+    with responses_socket(server) as socket:
+        first = turn(socket, model=MODEL, input="remember 7", store=False)
+        first_id = first[-1]["response"]["id"]
+        second = turn(
+            socket, model=MODEL, input="what?", store=False, previous_response_id=first_id
+        )
+        third = turn(
+            socket,
+            model=MODEL,
+            input="and now?",
+            store=False,
+            previous_response_id=second[-1]["response"]["id"],
+        )
+    assert second[-1]["type"] == third[-1]["type"] == "response.completed"
+    assert _user_texts(upstream.requests[2]) == ["remember 7", "what?", "and now?"]
+    # The context also holds the assistant's earlier answers.
+    assert [m["role"] for m in upstream.requests[2]["messages"]] == [
+        "user",
+        "assistant",
+        "user",
+        "assistant",
+        "user",
+    ]
+    # Nothing of it was stored.
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(first_id)
+
+
+def test_only_the_last_unstored_response_is_remembered(server: str) -> None:
+    with responses_socket(server) as socket:
+        first = turn(socket, model=MODEL, input="a", store=False)
+        turn(socket, model=MODEL, input="b", store=False)
+        events = turn(
+            socket, model=MODEL, input="c", previous_response_id=first[-1]["response"]["id"]
+        )
+    assert len(events) == 1
+    _assert_error(events[0], 404, "previous_response_not_found", "previous_response_id")
+
+
+def test_an_unstored_response_is_not_known_on_another_socket(server: str) -> None:
+    with responses_socket(server) as socket:
+        first = turn(socket, model=MODEL, input="a", store=False)
+    with responses_socket(server) as other:
+        events = turn(
+            other, model=MODEL, input="b", previous_response_id=first[-1]["response"]["id"]
+        )
+    _assert_error(events[0], 404, "previous_response_not_found", "previous_response_id")
+
+
+def test_a_response_stored_over_http_continues_on_a_socket(
+    server: str, upstream: MockUpstream, client: openai.OpenAI
+) -> None:
+    stored = client.responses.create(model=MODEL, input="over http")
+    with responses_socket(server) as socket:
+        events = turn(socket, model=MODEL, input="over ws", previous_response_id=stored.id)
+    assert events[-1]["type"] == "response.completed"
+    assert _user_texts(upstream.requests[-1]) == ["over http", "over ws"]
+
+
+def test_unknown_previous_id_is_an_error_event_and_the_socket_stays(
+    server: str, upstream: MockUpstream
+) -> None:
+    missing = "resp_" + "0" * 48
+    with responses_socket(server) as socket:
+        events = turn(socket, model=MODEL, input="x", previous_response_id=missing)
+        assert len(events) == 1
+        _assert_error(events[0], 404, "previous_response_not_found", "previous_response_id")
+        assert missing in events[0]["error"]["message"]
+        assert events[0]["error"]["type"] == "invalid_request_error"
+        after = turn(socket, model=MODEL, input="still here")
+    assert after[-1]["type"] == "response.completed"
+    assert len(upstream.requests) == 1  # the refused turn never called the model
+
+
+def test_a_failed_turn_evicts_the_cached_response(server: str, upstream: MockUpstream) -> None:
+    with responses_socket(server) as socket:
+        first = turn(socket, model=MODEL, input="a", store=False)
+        first_id = first[-1]["response"]["id"]
+        upstream.queue(Reply(status=500, error_body={"error": {"message": "boom"}}))
+        failed = turn(socket, model=MODEL, input="b", store=False, previous_response_id=first_id)
+        check_stream_contract(failed)
+        assert failed[-1]["type"] == "response.failed"
+        retried = turn(socket, model=MODEL, input="b", store=False, previous_response_id=first_id)
+    _assert_error(retried[0], 404, "previous_response_not_found", "previous_response_id")
+
+
+NOT_TURNS = [
+    ("not json", "invalid_json", None),
+    ("[1, 2]", "invalid_json", None),
+    (json.dumps({"model": MODEL, "input": "x"}), "missing_required_parameter", "type"),
+    (json.dumps({"type": "response.cancel"}), "invalid_value", "type"),
+]
+
+
+def _create(**body: Any) -> str:
+    return json.dumps({"type": "response.create", "model": MODEL, "input": "x", **body})
+
+
+BAD_TURNS = [
+    (_create(temperature=9), "decimal_above_max_value", "temperature"),
+    (_create(bogus=1), "unknown_parameter", "bogus"),
+    (_create(background=True), "unsupported_parameter", "background"),
+    (_create(conversation="abc"), "invalid_value", "conversation"),
+    (_create(previous_response_id="abc"), "invalid_value", "previous_response_id"),
+]
+
+
+@pytest.mark.parametrize(("message", "code", "param"), NOT_TURNS + BAD_TURNS)
+def test_a_malformed_message_is_an_error_event_not_a_dropped_socket(
+    server: str, upstream: MockUpstream, message: str, code: str, param: str | None
+) -> None:
+    with responses_socket(server) as socket:
+        socket.send(message)
+        (error,) = receive_turn(socket)
+        _assert_error(error, 400, code, param)
+        after = turn(socket, model=MODEL, input="next")  # the socket still serves
+    assert after[-1]["type"] == "response.completed"
+    assert len(upstream.requests) == 1  # the malformed message never reached the model
+
+
+@pytest.mark.parametrize(("message", "code", "param"), NOT_TURNS)
+def test_a_message_that_is_no_turn_keeps_the_cached_response(
+    server: str, message: str, code: str, param: str | None
+) -> None:
+    with responses_socket(server) as socket:
+        first = turn(socket, model=MODEL, input="kept", store=False)
+        socket.send(message)
+        receive_turn(socket)
+        after = turn(
+            socket, model=MODEL, input="x", previous_response_id=first[-1]["response"]["id"]
+        )
+    assert after[-1]["type"] == "response.completed"
+
+
+@pytest.mark.parametrize(("message", "code", "param"), BAD_TURNS)
+def test_a_refused_turn_evicts_the_cached_response(
+    server: str, message: str, code: str, param: str | None
+) -> None:
+    with responses_socket(server) as socket:
+        first = turn(socket, model=MODEL, input="kept", store=False)
+        socket.send(message)
+        receive_turn(socket)
+        after = turn(
+            socket, model=MODEL, input="x", previous_response_id=first[-1]["response"]["id"]
+        )
+    _assert_error(after[0], 404, "previous_response_not_found", "previous_response_id")
+
+
+def test_binary_messages_carry_json_too(server: str) -> None:
+    with responses_socket(server) as socket:
+        socket.send(json.dumps({"type": "response.create", "model": MODEL, "input": "x"}).encode())
+        events = receive_turn(socket)
+    assert events[-1]["type"] == "response.completed"
+
+
+def test_stream_fields_are_implied_on_a_socket(server: str) -> None:
+    with responses_socket(server) as socket:
+        events = turn(socket, model=MODEL, input="x", stream=True, stream_options={})
+    assert events[-1]["type"] == "response.completed"
+
+
+def test_an_unknown_model_is_an_error_event_naming_it(server: str) -> None:
+    with responses_socket(server) as socket:
+        (error,) = turn(socket, model="openai/nope", input="x")
+    _assert_error(error, 404, "model_not_found", "model")
+    assert "'openai/nope'" in error["error"]["message"]
+    assert "client.models.list()" in error["error"]["message"]
+
+
+@pytest.fixture
+def keyed_server(upstream: MockUpstream, tmp_path: Path) -> Iterator[str]:
+    config = stack_config(
+        upstream.base_url,
+        f"sqlite:///{tmp_path / 'keyed.db'}",
+        auth={"keys": [{"key": "sk-alice", "owner": "alice"}]},
+    )
+    with ServerThread(build_app(config)) as thread:
+        yield f"{thread.url}/v1"
+
+
+@pytest.mark.parametrize("key", [None, "sk-wrong"])
+def test_the_upgrade_needs_the_api_key(keyed_server: str, key: str | None) -> None:
+    with pytest.raises(InvalidStatus) as caught, responses_socket(keyed_server, key):
+        pass
+    refused = caught.value.response
+    assert refused.status_code == 401
+    assert json.loads(refused.body)["error"]["code"] == "invalid_api_key"
+
+
+def test_turns_belong_to_the_key_s_owner(keyed_server: str) -> None:
+    with responses_socket(keyed_server, "sk-alice") as socket:
+        events = turn(socket, model=MODEL, input="mine")
+    response_id = events[-1]["response"]["id"]
+    alice = openai.OpenAI(base_url=keyed_server, api_key="sk-alice", max_retries=0)
+    assert alice.responses.retrieve(response_id).status == "completed"
+
+
+def test_a_client_that_leaves_mid_turn_leaves_a_cancelled_response(
+    server: str, upstream: MockUpstream, client: openai.OpenAI
+) -> None:
+    upstream.queue(Reply(content=["slow"] * 40, delay=0.05))
+    with responses_socket(server) as socket:
+        socket.send(json.dumps({"type": "response.create", "model": MODEL, "input": "x"}))
+        created = json.loads(socket.recv(timeout=10))
+        while json.loads(socket.recv(timeout=10))["type"] != "response.output_text.delta":
+            pass
+    assert _final_status(client, created["response"]["id"]) == "cancelled"
+
+
+def _final_status(client: openai.OpenAI, response_id: str) -> str:
+    """The stored status once the turn's save has landed (it runs after the client left)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            return client.responses.retrieve(response_id).status or ""
+        except openai.NotFoundError:
+            time.sleep(0.05)
+    raise AssertionError(f"{response_id} was never stored")

@@ -16,6 +16,7 @@ from typing import Any
 
 import openai
 import pytest
+from openai.types.responses import ResponseErrorEvent
 from websockets.exceptions import InvalidStatus
 
 from relaystack.app import build_app
@@ -291,3 +292,38 @@ def _final_status(client: openai.OpenAI, response_id: str) -> str:
         except openai.NotFoundError:
             time.sleep(0.05)
     raise AssertionError(f"{response_id} was never stored")
+
+
+def test_the_openai_sdk_s_websocket_client_runs_chained_turns(
+    server: str, upstream: MockUpstream
+) -> None:
+    """``client.responses.connect()``: the official SDK's own WebSocket mode client."""
+    sdk = openai.OpenAI(base_url=server, api_key="sk-unused", max_retries=0)
+    upstream.queue(Reply(content=["Paris"]), Reply(content=["About 2 million"]))
+    finals = []
+    with sdk.responses.connect() as connection:
+        previous: str | None = None
+        for question in ("Capital of France?", "Its population?"):
+            extra = {"previous_response_id": previous} if previous else {}
+            connection.response.create(model=MODEL, input=question, store=False, **extra)
+            texts: list[str] = []
+            for event in connection:
+                if event.type == "response.output_text.delta":
+                    texts.append(event.delta)
+                if event.type in ("response.completed", "response.failed", "error"):
+                    break
+            assert event.type == "response.completed", event
+            finals.append((event.response.output_text, "".join(texts)))
+            previous = event.response.id
+    assert finals == [("Paris", "Paris"), ("About 2 million", "About 2 million")]
+    assert _user_texts(upstream.requests[1]) == ["Capital of France?", "Its population?"]
+
+
+def test_the_openai_sdk_hears_an_error_event(server: str) -> None:
+    sdk = openai.OpenAI(base_url=server, api_key="sk-unused", max_retries=0)
+    with sdk.responses.connect() as connection:
+        connection.response.create(model=MODEL, input="x", previous_response_id="resp_" + "1" * 48)
+        event = next(iter(connection))
+    assert isinstance(event, ResponseErrorEvent)
+    assert event.code == "previous_response_not_found"
+    assert event.param == "previous_response_id"

@@ -67,7 +67,9 @@ def check_size(raw: bytes, max_bytes: int) -> None:
 
 
 def error_event(error: ApiError) -> dict[str, Any]:
-    """The spec's ``WebSocketErrorEvent``: the HTTP envelope's fields and the status."""
+    """The spec's ``WebSocketErrorEvent`` (the HTTP envelope's fields and the status),
+    with ``code``, ``message`` and ``param`` also at the top, where the openai SDK's
+    event type (``ResponseErrorEvent``, the SSE ``error`` event) reads them."""
     code = error.code or _FALLBACK_CODES.get(error.status_code, "server_error")
     return {
         "type": "error",
@@ -78,4 +80,7 @@ def error_event(error: ApiError) -> dict[str, Any]:
             "message": error.message,
             "param": error.param,
         },
+        "code": code,
+        "message": error.message,
+        "param": error.param,
     }

@@ -11,8 +11,8 @@ from starlette.responses import Response
 from relaystack.api.admission import admit
 from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import Owner
-from relaystack.api.id_checks import path_id_shapes
 from relaystack.api.disconnect import json_unless_disconnected
+from relaystack.api.id_checks import path_id_shapes
 from relaystack.api.json import json_response
 from relaystack.api.limits import response_body
 from relaystack.api.query import limit_param, list_page, order_param

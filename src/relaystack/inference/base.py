@@ -20,8 +20,9 @@ UpstreamFailure = Literal["http", "connect", "timeout", "protocol", "credentials
 class UpstreamError(ApiError):
     """The upstream refused, failed or could not be reached.
 
-    4xx answers keep the upstream's status and message; everything else is a 502
-    (504 for a timeout) so the client can tell our fault from the model's.
+    4xx answers keep the upstream's status and message (with OpenAI's code where one
+    fits, else ``upstream_refused``); everything else is a 502 (504 for a timeout) so
+    the client can tell our fault from the model's.
     """
 
     def __init__(
@@ -35,15 +36,21 @@ class UpstreamError(ApiError):
         body: Any = None,
     ) -> None:
         if kind == "http" and upstream_status is not None and 400 <= upstream_status < 500:
-            status, error_type = upstream_status, "invalid_request_error"
+            # The upstream refused the request; its own code, if any, is not OpenAI's
+            # (``inference/error_codes.py`` maps those it knows).
+            status, error_type, default = (
+                upstream_status,
+                "invalid_request_error",
+                "upstream_refused",
+            )
         elif kind == "timeout":
-            status, error_type = 504, "server_error"
+            status, error_type, default = 504, "server_error", "upstream_timeout"
         else:
-            status, error_type = 502, "server_error"
+            status, error_type, default = 502, "server_error", "upstream_error"
         super().__init__(
             message,
             param=param,
-            code=code or ("upstream_timeout" if kind == "timeout" else "upstream_error"),
+            code=code or default,
             status_code=status,
             error_type=error_type,
         )

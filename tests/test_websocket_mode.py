@@ -20,6 +20,7 @@ from openai.types.responses import ResponseErrorEvent
 from websockets.exceptions import InvalidStatus
 
 from relaystack.app import build_app
+from tests.operations.test_limits import wait_for_a_fresh_minute
 from tests.support.mock_upstream import MockUpstream, Reply
 from tests.support.servers import ServerThread
 from tests.support.sockets import receive_turn, responses_socket, turn
@@ -327,3 +328,34 @@ def test_the_openai_sdk_hears_an_error_event(server: str) -> None:
     assert isinstance(event, ResponseErrorEvent)
     assert event.code == "previous_response_not_found"
     assert event.param == "previous_response_id"
+
+
+def test_a_message_over_the_body_limit_is_a_413_event(
+    upstream: MockUpstream, tmp_path: Path
+) -> None:
+    config = stack_config(
+        upstream.base_url, f"sqlite:///{tmp_path / 'small.db'}", server={"max_body_bytes": 2048}
+    )
+    with ServerThread(build_app(config)) as thread, responses_socket(f"{thread.url}/v1") as socket:
+        (error,) = turn(socket, model=MODEL, input="x" * 4096)
+        _assert_error(error, 413, "request_too_large", None)
+        assert turn(socket, model=MODEL, input="small")[-1]["type"] == "response.completed"
+
+
+def test_owner_limits_count_each_turn(upstream: MockUpstream, tmp_path: Path) -> None:
+    config = stack_config(
+        upstream.base_url,
+        f"sqlite:///{tmp_path / 'limited.db'}",
+        auth={"keys": [{"key": "sk-a", "owner": "a"}]},
+        operations={"limits": {"owners": {"a": {"requests_per_minute": 2}}}},
+    )
+    wait_for_a_fresh_minute()
+    with ServerThread(build_app(config)) as thread:
+        with responses_socket(f"{thread.url}/v1", "sk-a") as socket:
+            for _ in range(2):
+                assert turn(socket, model=MODEL, input="x")[-1]["type"] == "response.completed"
+            (refused,) = turn(socket, model=MODEL, input="x")
+            _assert_error(refused, 429, "rate_limit_exceeded", None)
+            socket.send("still open?")
+            assert receive_turn(socket)[0]["error"]["code"] == "invalid_json"
+    assert len(upstream.requests) == 2

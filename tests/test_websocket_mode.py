@@ -22,11 +22,11 @@ from websockets.exceptions import InvalidStatus
 from relaystack.app import build_app
 from tests.operations.test_limits import wait_for_a_fresh_minute
 from tests.support.mock_upstream import MockUpstream, Reply
-from tests.support.servers import ServerThread
+from tests.support.servers import ServerThread, free_port
 from tests.support.sockets import receive_turn, responses_socket, turn
 from tests.support.spec import assert_valid, check_stream_contract
 from tests.support.sse import stream_events
-from tests.support.stack import stack_config
+from tests.support.stack import ServeProcess, stack_config, stack_settings, write_config
 
 MODEL = "openai/gpt-4o"
 
@@ -350,12 +350,58 @@ def test_owner_limits_count_each_turn(upstream: MockUpstream, tmp_path: Path) ->
         operations={"limits": {"owners": {"a": {"requests_per_minute": 2}}}},
     )
     wait_for_a_fresh_minute()
-    with ServerThread(build_app(config)) as thread:
-        with responses_socket(f"{thread.url}/v1", "sk-a") as socket:
-            for _ in range(2):
-                assert turn(socket, model=MODEL, input="x")[-1]["type"] == "response.completed"
-            (refused,) = turn(socket, model=MODEL, input="x")
-            _assert_error(refused, 429, "rate_limit_exceeded", None)
-            socket.send("still open?")
-            assert receive_turn(socket)[0]["error"]["code"] == "invalid_json"
+    server = ServerThread(build_app(config))
+    with server, responses_socket(f"{server.url}/v1", "sk-a") as socket:
+        for _ in range(2):
+            assert turn(socket, model=MODEL, input="x")[-1]["type"] == "response.completed"
+        (refused,) = turn(socket, model=MODEL, input="x")
+        _assert_error(refused, 429, "rate_limit_exceeded", None)
+        socket.send("still open?")
+        assert receive_turn(socket)[0]["error"]["code"] == "invalid_json"
     assert len(upstream.requests) == 2
+
+
+def test_relaystack_serve_logs_each_socket_turn_as_a_request(
+    upstream: MockUpstream, tmp_path: Path
+) -> None:
+    """The real ``relaystack serve`` (its uvicorn settings), one log line per turn."""
+    settings = stack_settings(
+        upstream.base_url,
+        f"sqlite:///{tmp_path / 'serve.db'}",
+        auth={"keys": [{"key": "sk-team", "owner": "team"}]},
+    )
+    config = write_config(tmp_path / "relaystack.yaml", settings)
+    log_file = tmp_path / "serve.log"
+    process = ServeProcess(
+        config, free_port(), log_file, "--log-format", "json", "--log-level", "info"
+    )
+    try:
+        process.wait_ready()
+        with responses_socket(process.url, "sk-team") as socket:
+            first = turn(socket, model=MODEL, input="one", store=False)
+            (refused,) = turn(socket, model="openai/none", input="two")
+        lines = _socket_log_lines(log_file, 2)
+    finally:
+        process.stop()
+    assert first[-1]["type"] == "response.completed"
+    assert refused["status"] == 404
+    assert [(line["status"], line["owner"], line["path"]) for line in lines] == [
+        (200, "team", "/v1/responses"),
+        (404, "team", "/v1/responses"),
+    ]
+    assert lines[0]["model"] == MODEL and lines[0]["input_tokens"] == 11
+    assert lines[0]["request_id"] != lines[1]["request_id"]
+
+
+def _socket_log_lines(log_file: Path, count: int) -> list[dict[str, Any]]:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        lines = [
+            json.loads(text)
+            for text in log_file.read_text().splitlines()
+            if '"method":"WEBSOCKET"' in text
+        ]
+        if len(lines) >= count:
+            return lines
+        time.sleep(0.05)
+    raise AssertionError(f"fewer than {count} turn lines:\n{log_file.read_text()}")

@@ -59,6 +59,13 @@ class UpstreamError(ApiError):
         self.body = body
 
 
+# Request fields a chat upstream may take as they are (``text.verbosity`` as
+# ``verbosity``), sent only to providers configured to take them.
+ForwardedField = Literal[
+    "user", "safety_identifier", "prompt_cache_key", "service_tier", "verbosity"
+]
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """A model as its provider knows it (the upstream id, without our prefix)."""
@@ -70,6 +77,8 @@ class ModelInfo:
     # The temperature / top_p the model samples with when a request sets none, where
     # they differ from OpenAI's (1.0 / 1.0), so responses can echo what was used.
     sampling_defaults: dict[str, float] = field(default_factory=dict)
+    # Request fields sent on to this model's upstream (``ForwardedField``).
+    forwarded: frozenset[str] = frozenset()
 
 
 class ChunkStream(Protocol):

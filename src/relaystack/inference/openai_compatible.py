@@ -58,8 +58,12 @@ class OpenAICompatibleProvider:
         await self._client.aclose()
 
     async def list_models(self) -> list[ModelInfo]:
+        forwarded = frozenset(self.config.forward)
         if self.config.models is not None:
-            return [ModelInfo(id=model, owned_by=self.id) for model in self.config.models]
+            return [
+                ModelInfo(id=model, owned_by=self.id, forwarded=forwarded)
+                for model in self.config.models
+            ]
         # Only at start-up, which reports a failure in one line of its own.
         body = await self._request_json("GET", "/models", None, quiet=True)
         return [
@@ -67,6 +71,7 @@ class OpenAICompatibleProvider:
                 id=model["id"],
                 owned_by=model.get("owned_by") or self.id,
                 created=model.get("created") or 0,
+                forwarded=forwarded,
             )
             for model in body.get("data", [])
         ]

@@ -148,7 +148,9 @@ class ResponsesService:
         )
 
         def open_call(messages: list[ChatMessage], offer: Offer) -> ChunkStream:
-            body = build_chat_body(request, model.upstream_id, messages, offer)
+            body = build_chat_body(
+                request, model.upstream_id, messages, offer, model.info.forwarded
+            )
             return model.provider.stream_chat_completion(body)
 
         chunks = None

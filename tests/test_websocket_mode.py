@@ -16,8 +16,10 @@ from typing import Any
 
 import openai
 import pytest
+from fastapi.routing import APIWebSocketRoute
 from openai.types.responses import ResponseErrorEvent
 from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from relaystack.app import build_app
 from tests.operations.test_limits import wait_for_a_fresh_minute
@@ -103,7 +105,7 @@ def test_store_false_chains_from_the_connection_cache(
         client.responses.retrieve(first_id)
 
 
-def test_only_the_last_unstored_response_is_remembered(server: str) -> None:
+def test_only_the_last_response_is_remembered(server: str) -> None:
     with responses_socket(server) as socket:
         first = turn(socket, model=MODEL, input="a", store=False)
         turn(socket, model=MODEL, input="b", store=False)
@@ -112,6 +114,23 @@ def test_only_the_last_unstored_response_is_remembered(server: str) -> None:
         )
     assert len(events) == 1
     _assert_error(events[0], 404, "previous_response_not_found", "previous_response_id")
+
+
+def test_a_stored_turn_after_an_unstored_one_keeps_the_whole_context(
+    server: str, upstream: MockUpstream
+) -> None:
+    """The store cannot rebuild that chain (its walk ends at the unstored link); the
+    connection can."""
+    with responses_socket(server) as socket:
+        first = turn(socket, model=MODEL, input="one", store=False)
+        second = turn(
+            socket, model=MODEL, input="two", previous_response_id=first[-1]["response"]["id"]
+        )
+        third = turn(
+            socket, model=MODEL, input="three", previous_response_id=second[-1]["response"]["id"]
+        )
+    assert third[-1]["type"] == "response.completed"
+    assert _user_texts(upstream.requests[2]) == ["one", "two", "three"]
 
 
 def test_an_unstored_response_is_not_known_on_another_socket(server: str) -> None:
@@ -405,3 +424,34 @@ def _socket_log_lines(log_file: Path, count: int) -> list[dict[str, Any]]:
             return lines
         time.sleep(0.05)
     raise AssertionError(f"fewer than {count} turn lines:\n{log_file.read_text()}")
+
+
+def test_every_websocket_route_needs_the_key(upstream: MockUpstream, tmp_path: Path) -> None:
+    """Walks the route table, so a WebSocket route added later is covered too."""
+    config = stack_config(
+        upstream.base_url,
+        f"sqlite:///{tmp_path / 'walk.db'}",
+        auth={"keys": [{"key": "sk-only", "owner": "only"}]},
+    )
+    app = build_app(config)
+    paths = [route.path for route in _websocket_routes(app.routes)]
+    assert "/v1/responses" in paths
+    with ServerThread(app) as thread:
+        for path in paths:
+            url = f"ws://127.0.0.1:{thread.port}{path}"
+            with pytest.raises(InvalidStatus) as caught, connect(url, open_timeout=10):
+                pass
+            assert caught.value.response.status_code == 401, path
+
+
+def _websocket_routes(routes: list[Any]) -> list[Any]:
+    # Later FastAPI versions keep included routers whole in app.routes: walk into them.
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:
+        return [route for route in routes if isinstance(route, APIWebSocketRoute)]
+    return [
+        context
+        for context in iter_route_contexts(routes)
+        if isinstance(context.original_route, APIWebSocketRoute)
+    ]

@@ -5,14 +5,15 @@ text message holding the event's JSON (what an SSE ``data:`` line holds). A mess
 read only once the turn before it has ended, so a connection runs one turn at a time
 and its events never interleave.
 
-The connection remembers its last unstored response (OpenAI's connection-local
-cache): a turn with ``store: false`` can be continued by ``previous_response_id`` on the same
-socket, though nothing was stored. Stored responses are found in the store as over
-HTTP. A turn that fails (an ``error`` event or ``response.failed``) forgets it, so a
-client never builds on a state it did not see completed; a message that is no turn at
-all (not JSON, not ``response.create``) changes nothing. Every failure before a turn
-starts (a malformed message, an unknown id, a refused limit) is an ``error`` event and
-the socket stays open for the next message.
+The connection remembers its last completed response (OpenAI's connection-local
+cache), stored or not: a turn with ``store: false`` can be continued by
+``previous_response_id`` on the same socket, though nothing was stored. Any other
+previous response is found in the store, as over HTTP. A turn that fails (an
+``error`` event or ``response.failed``) forgets it, so a client never builds on a
+state it did not see completed; a message that is no turn at all (not JSON, not
+``response.create``) changes nothing. Every failure before a turn starts (a malformed
+message, an unknown id, a refused limit) is an ``error`` event and the socket stays
+open for the next message.
 """
 
 from __future__ import annotations
@@ -116,9 +117,10 @@ class ResponsesSocket:
 
     def _remember(self, turn: Turn) -> None:
         response = turn.response
-        # A stored response is found in the store, as over HTTP (where a delete on any
-        # replica ends its chain); only an unstored one lives here.
-        if response["status"] in _CONTINUABLE and not response["store"]:
+        # Stored or not: a stored turn chained to an unstored one has a context the
+        # store cannot rebuild (its walk ends at the unstored link), and only this
+        # connection still holds it.
+        if response["status"] in _CONTINUABLE:
             self._last = _Last(response["id"], turn.chain_after())
         else:
             self._last = None

@@ -78,19 +78,8 @@ class ResponsesSocket:
 
     async def _turn(self, raw: bytes) -> None:
         async with turn_record(self.recorder, self.owner) as record:
-            try:
-                request = await self._request(raw)
-                await admit(self.socket, self.owner)
-                turn = await self.service.prepare(request, self.owner, self._previous(request))
-            except ApiError as error:
-                if not isinstance(error, NotATurn):  # no turn at all: nothing changes
-                    self._last = None
-                await self._refuse(record, error)
-                return
-            except Exception:  # a bug: this turn fails, the connection stays
-                log.exception("a WebSocket turn failed before it started")
-                self._last = None
-                await self._refuse(record, _server_error())
+            turn = await self._start(raw, record)
+            if turn is None:
                 return
             record.status = 200
             try:
@@ -102,6 +91,22 @@ class ResponsesSocket:
             finally:
                 await turn.close()
             self._remember(turn)
+
+    async def _start(self, raw: bytes, record: RequestRecord) -> Turn | None:
+        """The prepared turn, or None once its refusal has been sent."""
+        try:
+            request = await self._request(raw)
+            await admit(self.socket, self.owner)
+            return await self.service.prepare(request, self.owner, self._previous(request))
+        except ApiError as error:
+            if not isinstance(error, NotATurn):  # no turn at all: nothing changes
+                self._last = None
+            await self._refuse(record, error)
+        except Exception:  # a bug: this turn fails, the connection stays
+            log.exception("a WebSocket turn failed before it started")
+            self._last = None
+            await self._refuse(record, _server_error())
+        return None
 
     async def _request(self, raw: bytes) -> CreateResponseRequest:
         check_size(raw, self.max_bytes)

@@ -75,7 +75,8 @@ _PATTERNS = (
     _Pattern(
         "context_length_exceeded",
         re.compile(
-            r"context[ _-]?(length|window|size)|maximum context|too many tokens|"
+            r"context[ _-]?(length|window|size)|context (is |was )?too (long|large)|"
+            r"maximum context|too many tokens|"
             r"prompt is too long|input is too long|exceeds? the (model'?s? )?"
             r"(maximum )?(context|token limit)",
             re.I,

@@ -101,7 +101,7 @@ class ResponsesService:
         self, request: CreateResponseRequest, owner: str, previous: Chain | None = None
     ) -> Turn:
         """``previous``: the chain ``previous_response_id`` names, when the caller holds
-        it already (a WebSocket connection's last, unstored, response)."""
+        it already (a WebSocket connection's last response)."""
         model = self.models.resolve(request.model)
         _check_tool_choice(request)
         _check_supported(request)
@@ -123,7 +123,9 @@ class ResponsesService:
         context: list[Item] = []
         chain = Chain(response_ids=[], items=[])
         if request.previous_response_id is not None:
-            chain = previous or await self._chain(request.previous_response_id, owner)
+            if previous is None:
+                previous = await self._chain(request.previous_response_id, owner)
+            chain = previous
             context = chain.items
         if conversation_id is not None:
             context = await conversation_context(self.store, conversation_id, owner)

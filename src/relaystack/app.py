@@ -21,6 +21,7 @@ from relaystack.api.context import authenticate
 from relaystack.api.errors import install_error_handlers
 from relaystack.api.limits import BodyLimits
 from relaystack.api.routes import (
+    background_api,
     chat_api,
     conversations_api,
     docs_api,
@@ -47,12 +48,14 @@ from relaystack.inference.providers import provider_type
 from relaystack.inference.registry import ModelRegistry
 from relaystack.observability.middleware import RequestMiddleware
 from relaystack.observability.setup import attach_store, build_recorder, detach_store
+from relaystack.responses.background import BackgroundWorkers
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.service import ResponsesService
 from relaystack.sealing import KEY_BYTES, Sealer
 from relaystack.search import SearchConfigError
 from relaystack.search.backends import SearchBackends, build_backends
 from relaystack.search.config import WebSearchConfig
+from relaystack.store.jobs import SqlJobStore
 from relaystack.store.runners import PostgresSettings
 from relaystack.store.sql import SqlStore, open_failure
 from relaystack.tools.kind import HttpClientFactory, plain_http_client
@@ -237,9 +240,16 @@ def build_app(
             app.state.conversations = ConversationsService(
                 store=store, ids=service.ids, clock=service.clock
             )
+            background = BackgroundWorkers(service, SqlJobStore(store.runner), config.background)
+            app.state.background = background
+            background.start()
             if announce is not None:
                 announce([model.public_id for model in registry.all()])
-            yield
+            try:
+                yield
+            finally:
+                # Also when the server stops on a signal: running turns get the grace.
+                await background.stop(config.server.shutdown_grace)
             await service.drain()
         finally:
             await stack.aclose()
@@ -285,7 +295,7 @@ def include_routes(app: FastAPI, *, open_docs: bool) -> None:
     readiness checks, and the docs when ``open_docs`` says so. The operators' routes
     (``/metrics``, ``/v1/usage``) check for an admin key themselves."""
     keyed = [Depends(authenticate)]
-    for api in (responses_api, conversations_api, chat_api, models_api):
+    for api in (responses_api, background_api, conversations_api, chat_api, models_api):
         app.include_router(api.router, dependencies=keyed)
     app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)
     app.include_router(health_api.router)

@@ -203,10 +203,14 @@ class BackgroundWorkers:
             except ApiError as error:
                 await self._fail(running, _error_of(error, LOST))
                 return
+            turn.finish = lambda turn, conversation: self._finish(running, turn, conversation)
+            if running.stop_reason == "cancel":  # asked while it was being prepared
+                turn.response["status"] = "cancelled"
+                await self._finish(running, turn, None)
+                return
             if running.stop_reason is not None:
                 await self._fail(running, SHUTDOWN)
                 return
-            turn.finish = lambda turn, conversation: self._finish(running, turn, conversation)
             running.task = asyncio.get_running_loop().create_task(self._events(running, turn))
             await asyncio.wait([running.task])
             with contextlib.suppress(TimeoutError):

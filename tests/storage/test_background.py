@@ -4,15 +4,20 @@ queued at once, run by the server's workers, polled, streamed, resumed and cance
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import pytest
 
+from relaystack.app import build_app
 from tests.support.mock_upstream import MockUpstream, Reply
 from tests.support.sse import parse_frames
+from tests.support.servers import ServerThread
 from tests.support.spec import assert_valid_event, assert_valid_response
+from tests.support.stack import stack_config
 
 MODEL = "openai/gpt-4o"
 ENDED = {"completed", "incomplete", "failed", "cancelled"}
@@ -229,3 +234,45 @@ def test_background_turns_join_a_conversation(client: openai.OpenAI) -> None:
         "in a conversation",
         "echo: in a conversation",
     ]
+
+
+@pytest.fixture
+def one_worker(upstream: MockUpstream, tmp_path: Path) -> Iterator[openai.OpenAI]:
+    """A server that runs one background turn at a time and queues one more."""
+    config = stack_config(
+        upstream.base_url,
+        f"sqlite:///{tmp_path / 'one.db'}",
+        background={"concurrency": 1, "max_queued": 1},
+    )
+    with ServerThread(build_app(config)) as thread:
+        yield openai.OpenAI(base_url=f"{thread.url}/v1", api_key="sk-unused", max_retries=0)
+
+
+def test_a_full_queue_is_a_503_and_a_queued_job_cancels_at_once(
+    one_worker: openai.OpenAI, upstream: MockUpstream
+) -> None:
+    upstream.queue(Reply(content=[f"t{i} " for i in range(100)], delay=0.05))
+    running = one_worker.responses.create(model=MODEL, input="first", background=True)
+    wait_for_status(one_worker, running.id, "in_progress")
+    waiting = one_worker.responses.create(model=MODEL, input="second", background=True)
+    assert one_worker.responses.retrieve(waiting.id).status == "queued"
+    with pytest.raises(openai.InternalServerError) as caught:
+        one_worker.responses.create(model=MODEL, input="third", background=True)
+    assert caught.value.status_code == 503
+    assert caught.value.body["code"] == "server_overloaded"  # type: ignore[index]
+
+    cancelled = one_worker.responses.cancel(waiting.id)
+    assert cancelled.status == "cancelled"
+    assert cancelled.output == []
+    # A stream of a cancelled queued response replays its two events and ends.
+    events = list(one_worker.responses.retrieve(waiting.id, stream=True))
+    assert [event.type for event in events] == ["response.created", "response.queued"]
+    # The running one is cancelled with what it had generated so far.
+    stopped = one_worker.responses.cancel(running.id)
+    assert stopped.status == "cancelled"
+    assert stopped.output_text.startswith("t0 ")
+    assert len(stopped.output_text.split()) < 100
+    # The queue has room again, and the worker is free.
+    again = one_worker.responses.create(model=MODEL, input="fourth", background=True)
+    assert wait_until_ended(one_worker, again.id).output_text == "echo: fourth"
+    assert one_worker.responses.retrieve(waiting.id).status == "cancelled"

@@ -182,6 +182,7 @@ class BackgroundWorkers:
                 continue  # there may be more
             # A replica alone on SQLite hears of every job from its own submissions.
             interval = self.config.poll_interval if self.jobs.shared else 5.0
+            interval = min(interval, self.config.lease_seconds / 2)  # the reaper's turn
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
 

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -248,8 +249,7 @@ def build_app(
             try:
                 yield
             finally:
-                # Also when the server stops on a signal: running turns get the grace.
-                await background.stop(config.server.shutdown_grace)
+                await background.stop(_grace_left(app, config.server.shutdown_grace))
             await service.drain()
         finally:
             await stack.aclose()
@@ -288,6 +288,20 @@ def build_app(
     include_routes(app, open_docs=config.server.open_docs)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def begin_shutdown(app: FastAPI) -> None:
+    """A stop signal came (called in the signal handler: it only sets a flag): no new
+    background jobs are taken or accepted from now on."""
+    background: BackgroundWorkers | None = getattr(app.state, "background", None)
+    if background is not None:
+        background.draining = True
+
+
+def _grace_left(app: FastAPI, grace: float) -> float:
+    """What is left of the shutdown grace since the signal (all of it without one)."""
+    deadline: float | None = getattr(app.state, "shutdown_deadline", None)
+    return grace if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 def include_routes(app: FastAPI, *, open_docs: bool) -> None:

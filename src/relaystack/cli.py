@@ -127,7 +127,8 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
     import uvloop
 
-    from relaystack.app import StartupError, build_app
+    from relaystack.app import StartupError, begin_shutdown, build_app
+    from relaystack.graceful import GracefulServer
     from relaystack.observability.logs import configure_logging
     from relaystack.startup import ListenError, banner, listen
 
@@ -147,7 +148,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"relaystack: serving models {', '.join(models) or '(none)'}", file=sys.stderr)
 
     app = build_app(config, announce=announce)
-    server = uvicorn.Server(
+    server = GracefulServer(
         uvicorn.Config(
             app,
             log_level=args.log_level,
@@ -160,13 +161,20 @@ def _serve(args: argparse.Namespace) -> int:
             lifespan="off",
             timeout_keep_alive=config.server.keep_alive_timeout,
             limit_concurrency=config.server.limit_concurrency,
-        )
+            timeout_graceful_shutdown=round(config.server.shutdown_grace),
+        ),
+        # Set in the signal handler (flags only): no new background jobs from now on.
+        on_signal=lambda: begin_shutdown(app),
     )
 
     async def run() -> int:
         try:
             async with app.router.lifespan_context(app):
                 await server.serve(sockets=[sock])
+                if server.signalled_at is not None:
+                    # The app's shutdown gets what is left of the same grace.
+                    grace = config.server.shutdown_grace
+                    app.state.shutdown_deadline = server.signalled_at + grace
         except StartupError as exc:
             print(f"relaystack: cannot start: {exc}", file=sys.stderr)
             return 2

@@ -14,9 +14,9 @@ import pytest
 
 from relaystack.app import build_app
 from tests.support.mock_upstream import MockUpstream, Reply
-from tests.support.sse import parse_frames
 from tests.support.servers import ServerThread
 from tests.support.spec import assert_valid_event, assert_valid_response
+from tests.support.sse import parse_frames
 from tests.support.stack import stack_config
 
 MODEL = "openai/gpt-4o"
@@ -108,9 +108,7 @@ def test_a_background_stream_has_every_event_and_resumes_anywhere(
     client: openai.OpenAI, upstream: MockUpstream
 ) -> None:
     upstream.queue(Reply(content=["one", " two", " three", " four"], delay=0.05))
-    stream = client.responses.create(
-        model=MODEL, input="count", background=True, stream=True
-    )
+    stream = client.responses.create(model=MODEL, input="count", background=True, stream=True)
     events = [event.model_dump(mode="json") for event in stream]
     numbers = [event["sequence_number"] for event in events]
     assert numbers == list(range(len(events)))
@@ -154,9 +152,7 @@ def test_a_client_leaving_the_stream_does_not_stop_the_work(
     response_id = seen[0].response.id  # type: ignore[union-attr]
     # Follow again from the last event seen, live, to the end.
     rest = list(
-        client.responses.retrieve(
-            response_id, stream=True, starting_after=seen[-1].sequence_number
-        )
+        client.responses.retrieve(response_id, stream=True, starting_after=seen[-1].sequence_number)
     )
     assert rest[0].sequence_number == seen[-1].sequence_number + 1
     assert rest[-1].type == "response.completed"

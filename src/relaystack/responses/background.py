@@ -90,6 +90,7 @@ class BackgroundWorkers:
         self._writing = asyncio.Lock()
         self._last_renew = 0.0
         self._stopping = False
+        self.draining = False  # a stop signal came: take and accept no more jobs
 
     @property
     def _lease_ms(self) -> int:
@@ -102,7 +103,7 @@ class BackgroundWorkers:
     # ----- the HTTP side ---------------------------------------------------------
 
     async def submit(self, request: CreateResponseRequest, owner: str) -> dict[str, Any]:
-        if self._stopping:
+        if self._stopping or self.draining:
             raise Overloaded("The server is shutting down; try another replica.")
         turn = await self.service.prepare(request, owner)
         response = turn.response
@@ -166,7 +167,7 @@ class BackgroundWorkers:
         last_reap = 0.0
         while not self._stopping:
             self._wake.clear()
-            free = self.config.concurrency - len(self._running)
+            free = 0 if self.draining else self.config.concurrency - len(self._running)
             claimed: list[Claimed] = []
             try:
                 if free > 0:

@@ -314,6 +314,7 @@ class BackgroundWorkers:
         seconds, end the rest ``failed``, and write the last events."""
         self._stopping = True
         self._wake.set()
+        log.info("background: stopping with %d running, %.1f s of grace", len(self._running), grace)
         claim_loop, flush_loop = self._loops or (None, None)
         if claim_loop is not None:
             claim_loop.cancel()
@@ -328,6 +329,7 @@ class BackgroundWorkers:
             flush_loop.cancel()
             await asyncio.gather(flush_loop, return_exceptions=True)
         await self._flush()
+        log.info("background: stopped")
 
 
 def _cancelled_already(response: dict[str, Any]) -> dict[str, Any]:

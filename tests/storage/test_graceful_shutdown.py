@@ -19,9 +19,7 @@ from tests.support.stack import ServeProcess, stack_config, stack_settings, writ
 CLIENTS = 8
 
 
-def test_sigterm_during_load_loses_no_answered_turn(
-    upstream: MockUpstream, tmp_path: Path
-) -> None:
+def test_sigterm_during_load_loses_no_answered_turn(upstream: MockUpstream, tmp_path: Path) -> None:
     storage_url = f"sqlite:///{tmp_path / 'state.db'}"
     settings = stack_settings(upstream.base_url, storage_url, server={"shutdown_grace": 15})
     config = write_config(tmp_path / "relaystack.yaml", settings)

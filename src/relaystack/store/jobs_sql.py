@@ -218,7 +218,12 @@ def request_cancel(connection: Connection, response_id: str, owner: str) -> str 
 def events_after(
     connection: Connection, response_id: str, after: int, limit: int
 ) -> tuple[list[tuple[int, str]], str | None]:
-    """Logged events numbered above ``after``, and the response's stored status."""
+    """Logged events numbered above ``after``, and the response's stored status.
+
+    The status is read first: a turn's end and its last events commit together, so
+    events read after an ended status are all there are (read the other way round,
+    an end committed between the two reads would look like an end without events)."""
+    status = connection.scalar(select(responses.c.status).where(responses.c.id == response_id))
     rows = connection.execute(
         select(response_events.c.sequence_number, response_events.c.body)
         .where(
@@ -228,9 +233,7 @@ def events_after(
         .order_by(response_events.c.sequence_number)
         .limit(limit)
     )
-    events = [(number, body) for number, body in rows]
-    status = connection.scalar(select(responses.c.status).where(responses.c.id == response_id))
-    return events, status
+    return [(number, body) for number, body in rows], status
 
 
 def delete_events(connection: Connection, response_id: str) -> None:

@@ -13,6 +13,7 @@ import openai
 import pytest
 
 from relaystack.app import build_app
+from tests.support.mcp_fixtures import McpServers
 from tests.support.mock_upstream import MockUpstream, Reply
 from tests.support.servers import ServerThread
 from tests.support.spec import assert_valid_event, assert_valid_response
@@ -273,3 +274,46 @@ def test_a_full_queue_is_a_503_and_a_queued_job_cancels_at_once(
     again = one_worker.responses.create(model=MODEL, input="fourth", background=True)
     assert wait_until_ended(one_worker, again.id).output_text == "echo: fourth"
     assert one_worker.responses.retrieve(waiting.id).status == "cancelled"
+
+
+def test_tools_and_options_run_as_in_the_foreground(
+    client: openai.OpenAI, upstream: MockUpstream, mcp: McpServers
+) -> None:
+    """The stored request is what the worker runs: a server-side MCP call, a client
+    function tool offered beside it, a JSON schema format and instructions."""
+    function = {
+        "type": "function",
+        "name": "lookup",
+        "parameters": {"type": "object", "properties": {"q": {"type": "string"}}},
+    }
+    schema = {"type": "object", "properties": {"sum": {"type": "integer"}}}
+    upstream.queue(
+        Reply(tool_calls=[{"id": "c1", "name": "add", "arguments": '{"a": 1, "b": 2}'}]),
+        Reply(content=['{"sum": 3}']),
+    )
+    queued = client.responses.create(
+        model=MODEL,
+        input="1+2?",
+        instructions="Add.",
+        tools=[
+            {
+                "type": "mcp",
+                "server_label": "calc",
+                "server_url": mcp.http_url,
+                "require_approval": "never",
+            },
+            function,  # type: ignore[list-item]
+        ],
+        text={"format": {"type": "json_schema", "name": "sum", "schema": schema}},
+        metadata={"job": "bg"},
+        background=True,
+    )
+    done = wait_until_ended(client, queued.id)
+    assert done.status == "completed", done.error
+    assert [item.type for item in done.output] == ["mcp_list_tools", "mcp_call", "message"]
+    assert done.output_text == '{"sum": 3}'
+    assert done.metadata == {"job": "bg"}
+    first_call = upstream.requests[-2]
+    assert first_call["messages"][0] == {"role": "system", "content": "Add."}
+    assert {tool["function"]["name"] for tool in first_call["tools"]} >= {"add", "lookup"}
+    assert first_call["response_format"]["json_schema"]["schema"] == schema

@@ -243,7 +243,7 @@ def build_app(
             )
             background = BackgroundWorkers(service, SqlJobStore(store.runner), config.background)
             app.state.background = background
-            background.start()
+            await background.start()
             if announce is not None:
                 announce([model.public_id for model in registry.all()])
             try:

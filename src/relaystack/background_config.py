@@ -7,7 +7,7 @@ background:
   lease_seconds: 10       # a replica silent this long has its running jobs ended failed
   poll_interval: 0.5      # seconds between looks for jobs queued by other replicas
   flush_interval: 0.02    # seconds between writes of the event log (one batch per tick)
-  follow_interval: 0.02   # seconds between looks for new events from other replicas
+  follow_interval: 0.02   # PostgreSQL without LISTEN: seconds between looks for new events
 ```
 """
 

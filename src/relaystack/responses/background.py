@@ -96,7 +96,11 @@ class BackgroundWorkers:
     def _lease_ms(self) -> int:
         return int(self.config.lease_seconds * 1000)
 
-    def start(self) -> None:
+    async def start(self) -> None:
+        try:
+            self.log.notified = await self.jobs.listen(self.log.written)
+        except Exception:  # streams still follow, by polling
+            log.exception("cannot listen for other replicas' events; polling instead")
         loop = asyncio.get_running_loop()
         self._loops = [loop.create_task(self._claim_loop()), loop.create_task(self._flush_loop())]
 
@@ -329,6 +333,7 @@ class BackgroundWorkers:
             flush_loop.cancel()
             await asyncio.gather(flush_loop, return_exceptions=True)
         await self._flush()
+        await self.jobs.close()
         log.info("background: stopped")
 
 

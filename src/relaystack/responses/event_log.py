@@ -4,7 +4,8 @@ Workers hand events to ``EventLog.add``; one flush per tick writes every pending
 event of this replica in one transaction (a write per token would cost a store round
 trip per token), renewing the workers' leases on the way. A stream follows the log:
 it replays what is stored after its cursor, then waits for more, woken at once by a
-flush on this replica and by a short poll for flushes on others.
+flush on this replica, and on PostgreSQL by the notification every flush sends to all
+replicas (a short poll stands in when notifications are unavailable).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ class EventLog:
         self.follow_interval = follow_interval
         self._pending: list[EventRow] = []
         self._listeners: dict[str, set[asyncio.Event]] = defaultdict(set)
+        # Whether other replicas' flushes wake us (PostgreSQL LISTEN): then polling is
+        # only a backstop for a notification lost with its connection.
+        self.notified = False
 
     def add(self, response_id: str, event: Event) -> None:
         self._pending.append((response_id, event["sequence_number"], dumps_str(event)))
@@ -41,6 +45,12 @@ class EventLog:
         taken = [row for row in self._pending if row[0] == response_id]
         self._pending = [row for row in self._pending if row[0] != response_id]
         return taken
+
+    def _poll_interval(self) -> float:
+        if self.notified:
+            return 1.0
+        # One process on SQLite: its own flushes wake it; the poll is a backstop.
+        return self.follow_interval if self.jobs.shared else 0.5
 
     def written(self, response_ids: set[str] | list[str]) -> None:
         """Wake this replica's streams following these responses."""
@@ -67,8 +77,7 @@ class EventLog:
                     continue
                 if status is None or status in ENDED:
                     return  # deleted, or ended without a terminal event (cancelled)
-                # One process on SQLite: its own flushes wake it; the poll is a backstop.
-                interval = self.follow_interval if self.jobs.shared else 0.5
+                interval = self._poll_interval()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(wake.wait(), interval)
         finally:

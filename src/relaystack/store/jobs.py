@@ -6,18 +6,42 @@ its only user. Every method is one transaction (see ``jobs_sql.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+import asyncpg
 
 from relaystack.store import jobs_sql
 from relaystack.store.base import Item
 from relaystack.store.jobs_base import Claimed, EventRow, Flushed
 from relaystack.store.keys import lookup_key as key
-from relaystack.store.runners import Runner
+from relaystack.store.runners import AsyncEngineRunner, Runner
 
 
 class SqlJobStore:
     def __init__(self, runner: Runner) -> None:
         self.runner = runner
+        self._listener: Any = None  # PostgreSQL: the connection that LISTENs
+
+    async def listen(self, wake: Callable[[list[str]], None]) -> bool:
+        """PostgreSQL: call ``wake`` with the response ids of every event batch any
+        replica commits (one connection LISTENs). False on SQLite, where this process
+        is the only writer and wakes its streams itself."""
+        if not isinstance(self.runner, AsyncEngineRunner):
+            return False
+        dsn = self.runner.engine.url.set(drivername="postgresql")
+        self._listener = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+
+        def heard(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
+            wake(payload.split(","))
+
+        await self._listener.add_listener(jobs_sql.EVENTS_CHANNEL, heard)
+        return True
+
+    async def close(self) -> None:
+        if self._listener is not None:
+            await self._listener.close()
+            self._listener = None
 
     @property
     def shared(self) -> bool:

@@ -3,6 +3,7 @@ it is kept: the engine imports this, ``app.py`` builds the SQL implementation.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -42,6 +43,12 @@ class JobStore(Protocol):
     def shared(self) -> bool:
         """Whether other processes may run jobs too (PostgreSQL): then they are polled
         for, besides being woken by this process's own submissions."""
+
+    async def listen(self, wake: Callable[[list[str]], None]) -> bool:
+        """Call ``wake`` with the response ids of every event batch any process
+        commits; False when there is no such channel (one process: it wakes itself)."""
+
+    async def close(self) -> None: ...
 
     async def submit(
         self,

@@ -34,6 +34,12 @@ _INSERT_EVENTS = text(
     "VALUES (:response_id, :sequence_number, :body) ON CONFLICT DO NOTHING"
 )
 
+# PostgreSQL: the channel on which a transaction that logged events names their
+# responses (delivered at commit), so streams on every replica wake at once.
+EVENTS_CHANNEL = "relaystack_events"
+_NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+_IDS_PER_NOTIFY = 100  # a payload must stay under 8000 bytes; ids are at most 80
+
 QUEUED = "queued"
 RUNNING = "running"
 
@@ -148,6 +154,7 @@ def finish(
         append_items(connection, conversation_id, owner, [*input_items, *response["output"]])
     _store_end(connection, response, owner)
     insert_events(connection, events)
+    notify(connection, {response["id"]})  # also an end with no events left to log
 
 
 def end_failed(
@@ -212,6 +219,7 @@ def request_cancel(connection: Connection, response_id: str, owner: str) -> str 
             delete(background_jobs).where(background_jobs.c.response_id == response_id)
         )
         _set_response(connection, response_id, status="cancelled")
+        notify(connection, {response_id})
         return "cancelled"
     connection.execute(
         update(background_jobs)
@@ -249,6 +257,7 @@ def delete_events(connection: Connection, response_id: str) -> None:
 def insert_events(connection: Connection, events: list[EventRow]) -> None:
     """Numbers already logged are skipped: a worker that lost its lease may still write
     after the reaper ended its response, and must not fail the batch it shares."""
+    notify(connection, {response_id for response_id, _, _ in events})
     if events:
         connection.execute(
             _INSERT_EVENTS,
@@ -257,6 +266,16 @@ def insert_events(connection: Connection, events: list[EventRow]) -> None:
                 for response_id, number, body in events
             ],
         )
+
+
+def notify(connection: Connection, response_ids: set[str]) -> None:
+    """Tell other replicas' streams (PostgreSQL) that these responses changed."""
+    if connection.dialect.name != "postgresql" or not response_ids:
+        return
+    ordered = sorted(response_ids)
+    for start in range(0, len(ordered), _IDS_PER_NOTIFY):
+        payload = ",".join(ordered[start : start + _IDS_PER_NOTIFY])
+        connection.execute(_NOTIFY, {"channel": EVENTS_CHANNEL, "payload": payload})
 
 
 def _store_end(connection: Connection, response: dict[str, Any], owner: str) -> None:

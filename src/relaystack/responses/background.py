@@ -21,6 +21,7 @@ import contextlib
 import logging
 import secrets
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,7 +136,7 @@ class BackgroundWorkers:
         self._wake.set()
         return dict(response)
 
-    async def follow(self, response_id: str, owner: str, after: int | None) -> Any:
+    async def follow(self, response_id: str, owner: str, after: int | None) -> AsyncIterator[Event]:
         """Check the stream may be read (404, 400) before the first byte; then the
         events after ``after`` (all when None), live until the end."""
         response = await self.service.get(response_id, owner)
@@ -199,29 +200,17 @@ class BackgroundWorkers:
         supervisor.add_done_callback(self._supervisors.discard)
 
     async def _run(self, job: Claimed, running: _Running) -> None:
+        """Run one job to its stored end, whatever happens to the turn."""
         turn: Turn | None = None
         try:
-            try:
-                request = CreateResponseRequest.model_validate(job.request)
-                turn = await self.service.prepare(
-                    request, job.owner, Resumed(job.response, job.input_items)
-                )
-            except ApiError as error:
-                await self._fail(running, _error_of(error, LOST))
-                return
-            turn.finish = lambda turn, conversation: self._finish(running, turn, conversation)
-            if running.stop_reason == "cancel":  # asked while it was being prepared
-                turn.response["status"] = "cancelled"
-                await self._finish(running, turn, None)
-                return
-            if running.stop_reason is not None:
-                await self._fail(running, SHUTDOWN)
+            turn = await self._turn(job, running)
+            if turn is None:
                 return
             running.task = asyncio.get_running_loop().create_task(self._events(running, turn))
-            await asyncio.wait([running.task])
+            await asyncio.wait([running.task])  # ends, fails, or is cancelled: no raise
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(running.saved.wait(), _SAVE_WAIT)
-            if not running.stored:
+            if not running.stored:  # the end could not be stored (or never came)
                 fallback = SHUTDOWN if running.stop_reason == "shutdown" else LOST
                 await self._fail(running, _error_of(turn.failure, fallback))
         except Exception:
@@ -233,6 +222,28 @@ class BackgroundWorkers:
                 await turn.close()
             del self._running[job.response_id]
             self._wake.set()  # a slot is free
+
+    async def _turn(self, job: Claimed, running: _Running) -> Turn | None:
+        """The job's turn, ready to run; None when it ended before it could start (a
+        request that no longer holds, e.g. its previous response was deleted; a cancel
+        or a shutdown meanwhile)."""
+        try:
+            request = CreateResponseRequest.model_validate(job.request)
+            turn = await self.service.prepare(
+                request, job.owner, Resumed(job.response, job.input_items)
+            )
+        except ApiError as error:
+            await self._fail(running, _error_of(error, LOST))
+            return None
+        turn.finish = lambda turn, conversation: self._finish(running, turn, conversation)
+        if running.stop_reason == "cancel":
+            turn.response["status"] = "cancelled"
+            await self._finish(running, turn, None)
+            return None
+        if running.stop_reason is not None:
+            await self._fail(running, SHUTDOWN)
+            return None
+        return turn
 
     async def _events(self, running: _Running, turn: Turn) -> None:
         async for event in self.service.events(turn):

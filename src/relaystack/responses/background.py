@@ -86,6 +86,7 @@ class BackgroundWorkers:
         self._supervisors: set[asyncio.Task[None]] = set()
         self._loops: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
+        self._busy = asyncio.Event()  # set when a job starts: the flush loop ticks
         # The log's batches and a turn's end are written one at a time, in order, so
         # that a stream never sees a later event before an earlier one.
         self._writing = asyncio.Lock()
@@ -195,6 +196,7 @@ class BackgroundWorkers:
     def _start(self, job: Claimed) -> None:
         running = _Running(job.response_id)
         self._running[job.response_id] = running
+        self._busy.set()
         supervisor = asyncio.get_running_loop().create_task(self._run(job, running))
         self._supervisors.add(supervisor)
         supervisor.add_done_callback(self._supervisors.discard)
@@ -297,6 +299,9 @@ class BackgroundWorkers:
 
     async def _flush_loop(self) -> None:
         while True:
+            if not self._running and not self.log.pending:
+                self._busy.clear()  # an idle replica does not tick
+                await self._busy.wait()
             await asyncio.sleep(self.config.flush_interval)
             try:
                 await self._flush()

@@ -37,6 +37,10 @@ class EventLog:
     def add(self, response_id: str, event: Event) -> None:
         self._pending.append((response_id, event["sequence_number"], dumps_str(event)))
 
+    @property
+    def pending(self) -> bool:
+        return bool(self._pending)
+
     def take(self, response_id: str | None = None) -> list[EventRow]:
         """The pending events (of one response, or all), now the caller's to write."""
         if response_id is None:

@@ -179,14 +179,6 @@ def test_cancel_a_running_response(client: openai.OpenAI, upstream: MockUpstream
     assert events[-1].type != "response.completed"
 
 
-def test_cancel_a_queued_response(client: openai.OpenAI, backend_server: str) -> None:
-    # Full workers would leave it queued; here it is cancelled in the same breath as
-    # it is submitted, and whichever state it was in, it ends cancelled.
-    queued = client.responses.create(model=MODEL, input="never mind", background=True)
-    cancelled = client.responses.cancel(queued.id)
-    assert cancelled.status in ("cancelled", "completed")
-
-
 def test_cancel_errors(client: openai.OpenAI, alice: openai.OpenAI, bob: openai.OpenAI) -> None:
     foreground = client.responses.create(model=MODEL, input="sync")
     with pytest.raises(openai.BadRequestError) as caught:

@@ -241,7 +241,9 @@ def build_app(
             app.state.conversations = ConversationsService(
                 store=store, ids=service.ids, clock=service.clock
             )
-            background = BackgroundWorkers(service, SqlJobStore(store.runner), config.background)
+            background = BackgroundWorkers(
+                service, SqlJobStore(store.runner, config.storage.url), config.background
+            )
             app.state.background = background
             await background.start()
             if announce is not None:

@@ -25,7 +25,8 @@ def replica_config(upstream: MockUpstream, fresh_postgres_url: str, tmp_path: Pa
     settings = stack_settings(
         upstream.base_url,
         fresh_postgres_url,
-        background={"lease_seconds": LEASE_SECONDS, "poll_interval": 0.1},
+        # Polls for events so rare that only PostgreSQL's NOTIFY can keep streams live.
+        background={"lease_seconds": LEASE_SECONDS, "poll_interval": 0.1, "follow_interval": 60},
     )
     return write_config(tmp_path / "relaystack.yaml", settings)
 
@@ -53,8 +54,11 @@ def test_a_turn_on_one_replica_is_followed_and_cancelled_from_the_other(
     _, b = start_replica("b")
     upstream.queue(Reply(content=["one", " two", " three"], delay=0.1))
     queued = a.responses.create(model=MODEL, input="count", background=True)
-    # B streams it from the first event, live, while a replica runs it.
+    # B streams it from the first event, live, while a replica runs it: woken by the
+    # runner's notifications (a poll would come only after a minute).
+    started = time.monotonic()
     events = list(b.responses.retrieve(queued.id, stream=True))
+    assert time.monotonic() - started < 30
     assert [event.sequence_number for event in events] == list(range(len(events)))
     assert events[-1].type == "response.completed"
     text = "".join(e.delta for e in events if e.type == "response.output_text.delta")

@@ -10,27 +10,29 @@ from collections.abc import Callable
 from typing import Any
 
 import asyncpg
+from sqlalchemy.engine import make_url
 
 from relaystack.store import jobs_sql
 from relaystack.store.base import Item
 from relaystack.store.jobs_base import Claimed, EventRow, Flushed
 from relaystack.store.keys import lookup_key as key
-from relaystack.store.runners import AsyncEngineRunner, Runner
+from relaystack.store.runners import Runner, normalize_url
 
 
 class SqlJobStore:
-    def __init__(self, runner: Runner) -> None:
-        self.runner = runner
+    def __init__(self, runner: Runner, url: str) -> None:
+        self.runner = runner  # the store's (perhaps wrapped, to time its operations)
+        self.url = make_url(normalize_url(url))
         self._listener: Any = None  # PostgreSQL: the connection that LISTENs
 
     async def listen(self, wake: Callable[[list[str]], None]) -> bool:
         """PostgreSQL: call ``wake`` with the response ids of every event batch any
         replica commits (one connection LISTENs). False on SQLite, where this process
         is the only writer and wakes its streams itself."""
-        if not isinstance(self.runner, AsyncEngineRunner):
+        if self.url.get_backend_name() != "postgresql":
             return False
-        dsn = self.runner.engine.url.set(drivername="postgresql")
-        self._listener = await asyncpg.connect(dsn.render_as_string(hide_password=False))
+        dsn = self.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        self._listener = await asyncpg.connect(dsn)
 
         def heard(_connection: Any, _pid: int, _channel: str, payload: str) -> None:
             wake(payload.split(","))

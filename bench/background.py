@@ -1,7 +1,7 @@
 """Background responses, measured over HTTP: ``python -m bench.background``.
 
 - ``queued``: ``POST /v1/responses`` with ``background: true`` at c=1, the time to the
-  JSON answer (``queued``), while the turns submitted before run.
+  JSON answer (``queued``); each submission waits for the turn before it to end.
 - ``completed``: 32 clients each submit, then read the response's stream from after
   ``response.queued`` (``GET ...?stream=true&starting_after=1``) to its end: submit to
   ``response.completed`` latency, and turns completed per second.
@@ -105,13 +105,15 @@ async def _until_ended(connection: Connection, port: int, response_id: str) -> s
 
 
 async def queued_latency(port: int, n: int) -> dict[str, Any]:
-    """Submissions at c=1, and (the ratio's baseline, same run) foreground turns."""
+    """Submissions at c=1, each after the one before has ended (so the answer is
+    measured alone, not beside the turns of earlier ones), and (the ratio's baseline,
+    same run) foreground turns."""
     connection, follower = Connection(HOST, port), Connection(HOST, port)
-    times, last = [], ""
+    times, endings = [], set()
     for _ in range(n):
-        last, took = await _submit(connection, port)
+        response_id, took = await _submit(connection, port)
         times.append(took)
-    ending = await _until_ended(follower, port, last)
+        endings.add(await _until_ended(follower, port, response_id))
     foreground = []
     body = orjson.dumps({"model": PUBLIC_MODEL, "input": PROMPT})
     for _ in range(n):
@@ -123,7 +125,7 @@ async def queued_latency(port: int, n: int) -> dict[str, Any]:
         "n": n,
         "latency_ms": summarize_ms(times),
         "foreground_ms": summarize_ms(foreground),
-        "last_ending": ending,
+        "endings": sorted(endings),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.aggregate import DIRECT, SERVER, added, medians, target_rows
+from bench.background import markdown as background_markdown
 from bench.matrix import ENDPOINTS
 
 
@@ -223,6 +224,13 @@ def render(results: dict[str, Any]) -> str:
             "## Chain cost (`previous_response_id`, upstream time excluded)",
             "",
             *_chain(chain),
+            "",
+        ]
+    if results.get("background"):
+        lines += [
+            "## Background responses (`bench.background`, servers of their own)",
+            "",
+            background_markdown(results["background"]),
             "",
         ]
     lines += [

@@ -21,6 +21,8 @@ from typing import Any
 
 import orjson
 
+from bench.background import markdown as background_markdown
+from bench.background import run as run_background
 from bench.chain import ChainSpec, run_chain_sync
 from bench.chart import write_chart
 from bench.cpuacct import delta, loadavg, snapshot, total, wait_quiet
@@ -101,6 +103,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="before the run and each round, wait up to S seconds for other processes "
         "to use < 25%% of the machine (a shared machine skews the numbers)",
     )
+    p.add_argument(
+        "--background-postgres",
+        metavar="URL",
+        help="postgresql://USER@HOST/DB: also measure background resume lag on 2 replicas",
+    )
+    p.add_argument("--no-background", action="store_true", help="skip the background phase")
     p.add_argument("--out", type=Path, default=REPO_ROOT / "bench" / "results")
     a = p.parse_args(argv)
     q = a.quick
@@ -218,6 +226,24 @@ def _chain(
     return chain
 
 
+def _background(a: argparse.Namespace) -> dict[str, Any] | None:
+    """Background responses (``bench.background``), on servers of their own."""
+    if a.no_relaystack or a.no_background:
+        return None
+    q = a.quick
+    args = argparse.Namespace(
+        n_low=20 if q else a.n_low,
+        concurrency=a.high_c,
+        per_client=2 if q else 20,
+        postgres=a.background_postgres,
+        turns=2 if q else 20,
+    )
+    log(f"background: queued answer c=1, submit to completed c={a.high_c}")
+    results = run_background(args)
+    log("background:\n" + background_markdown(results))
+    return results
+
+
 def _profile_chain(
     a: argparse.Namespace, server: Proc, cand: Candidate, mock_url: str
 ) -> dict[str, Any]:
@@ -283,6 +309,7 @@ def run(a: argparse.Namespace) -> dict[str, Any]:
 
         results["cells"], done = run_matrix(plan, deadline, log, after_round, before_round)
         results["chain"] = _chain(a, cands, mock_url, deadline)
+        results["background"] = _background(a)
         cpu["chain"] = delta(last, snapshot(pids))
         cpu["run"] = total([*cpu["per_round"], cpu["chain"]])
         cpu["loadavg_end"] = loadavg()

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from relaystack.api.context import authenticate
 from relaystack.api.errors import install_error_handlers
 from relaystack.api.limits import BodyLimits
 from relaystack.api.routes import (
+    background_api,
     chat_api,
     conversations_api,
     docs_api,
@@ -48,12 +50,14 @@ from relaystack.inference.providers import provider_type
 from relaystack.inference.registry import ModelRegistry
 from relaystack.observability.middleware import RequestMiddleware
 from relaystack.observability.setup import attach_store, build_recorder, detach_store
+from relaystack.responses.background import BackgroundWorkers
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.service import ResponsesService
 from relaystack.sealing import KEY_BYTES, Sealer
 from relaystack.search import SearchConfigError
 from relaystack.search.backends import SearchBackends, build_backends
 from relaystack.search.config import WebSearchConfig
+from relaystack.store.jobs import SqlJobStore
 from relaystack.store.runners import PostgresSettings
 from relaystack.store.sql import SqlStore, open_failure
 from relaystack.tools.kind import HttpClientFactory, plain_http_client
@@ -238,9 +242,17 @@ def build_app(
             app.state.conversations = ConversationsService(
                 store=store, ids=service.ids, clock=service.clock
             )
+            background = BackgroundWorkers(
+                service, SqlJobStore(store.runner, config.storage.url), config.background
+            )
+            app.state.background = background
+            await background.start()
             if announce is not None:
                 announce([model.public_id for model in registry.all()])
-            yield
+            try:
+                yield
+            finally:
+                await background.stop(_grace_left(app, config.server.shutdown_grace))
             await service.drain()
         finally:
             await stack.aclose()
@@ -281,12 +293,26 @@ def build_app(
     return app
 
 
+def begin_shutdown(app: FastAPI) -> None:
+    """A stop signal came (called in the signal handler: it only sets a flag): no new
+    background jobs are taken or accepted from now on."""
+    background: BackgroundWorkers | None = getattr(app.state, "background", None)
+    if background is not None:
+        background.draining = True
+
+
+def _grace_left(app: FastAPI, grace: float) -> float:
+    """What is left of the shutdown grace since the signal (all of it without one)."""
+    deadline: float | None = getattr(app.state, "shutdown_deadline", None)
+    return grace if deadline is None else max(0.0, deadline - time.monotonic())
+
+
 def include_routes(app: FastAPI, *, open_docs: bool) -> None:
     """Every route needs the API key (when keys are configured) but the health and
     readiness checks, and the docs when ``open_docs`` says so. The operators' routes
     (``/metrics``, ``/v1/usage``) check for an admin key themselves."""
     keyed = [Depends(authenticate)]
-    for api in (responses_api, conversations_api, chat_api, models_api):
+    for api in (responses_api, background_api, conversations_api, chat_api, models_api):
         app.include_router(api.router, dependencies=keyed)
     app.include_router(responses_ws.router, dependencies=keyed)  # WebSocket mode
     app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)

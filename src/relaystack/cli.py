@@ -129,7 +129,8 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
     import uvloop
 
-    from relaystack.app import StartupError, build_app
+    from relaystack.app import StartupError, begin_shutdown, build_app
+    from relaystack.graceful import GracefulServer
     from relaystack.observability.logs import configure_logging
     from relaystack.startup import ListenError, banner, listen
 
@@ -149,7 +150,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"relaystack: serving models {', '.join(models) or '(none)'}", file=sys.stderr)
 
     app = build_app(config, announce=announce)
-    server = uvicorn.Server(
+    server = GracefulServer(
         uvicorn.Config(
             app,
             log_level=args.log_level,
@@ -165,13 +166,20 @@ def _serve(args: argparse.Namespace) -> int:
             # A WebSocket message a little over the body limit still gets an error
             # event (413); one far over it ends the connection (close code 1009).
             ws_max_size=config.server.max_body_bytes + WS_SLACK_BYTES,
-        )
+            timeout_graceful_shutdown=round(config.server.shutdown_grace),
+        ),
+        # Set in the signal handler (flags only): no new background jobs from now on.
+        on_signal=lambda: begin_shutdown(app),
     )
 
     async def run() -> int:
         try:
             async with app.router.lifespan_context(app):
                 await server.serve(sockets=[sock])
+                if server.signalled_at is not None:
+                    # The app's shutdown gets what is left of the same grace.
+                    grace = config.server.shutdown_grace
+                    app.state.shutdown_deadline = server.signalled_at + grace
         except StartupError as exc:
             print(f"relaystack: cannot start: {exc}", file=sys.stderr)
             return 2

@@ -16,6 +16,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from relaystack.auth_keys import keys_from_env, keys_from_file
+from relaystack.background_config import BackgroundConfig
 from relaystack.config_model import ConfigError as ConfigError
 from relaystack.config_model import ConfigModel
 from relaystack.inference.providers import PROVIDER_TYPES
@@ -56,6 +57,8 @@ class ServerConfig(ConfigModel):
     # Replicas must share it; unset: a key file beside the SQLite database, or on
     # PostgreSQL a key per process (blobs then open only on the replica that made them).
     sealing_key: str | None = None
+    # On SIGTERM: seconds running turns (foreground and background) get to finish.
+    shutdown_grace: float = Field(20.0, ge=0)
 
 
 # The union of every registered provider type's section, told apart by ``type``
@@ -182,6 +185,7 @@ class Config(ConfigModel):
     auth: AuthConfig | None = None
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     operations: OperationsConfig = Field(default_factory=OperationsConfig)
+    background: BackgroundConfig = Field(default_factory=BackgroundConfig)
 
     @model_validator(mode="after")
     def _unique_provider_ids(self) -> Config:

@@ -15,6 +15,7 @@ from relaystack.items.kind import Item
 
 ResponseEventType = Literal[
     "response.created",
+    "response.queued",  # a background response, waiting for a worker
     "response.in_progress",
     "response.completed",
     "response.incomplete",

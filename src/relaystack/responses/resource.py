@@ -71,7 +71,7 @@ def new_response(
         "created_at": created_at,
         "completed_at": None,
         "status": "in_progress",
-        "background": False,
+        "background": bool(request.background),
         "error": None,
         "incomplete_details": None,
         "instructions": request.instructions,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -66,6 +66,9 @@ class Turn:
     # turn's input and output it is what a response chained to this one will see.
     chain: Chain = field(default_factory=lambda: Chain(response_ids=[], items=[]))
     failure: ApiError | None = None
+    # A background turn stores its end through its job (given the conversation it joins).
+    finish: Callable[[Turn, str | None], Awaitable[None]] | None = None
+    ending: list[Event] = field(default_factory=list)  # the last events, once known
 
     async def close(self) -> None:
         """Stop the upstream call if it is still open (idempotent). The event stream
@@ -79,6 +82,14 @@ class Turn:
             response_ids=[*self.chain.response_ids, self.response["id"]],
             items=[*self.chain.items, *self.input_items, *self.response["output"]],
         )
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """A background job's response as stored at submission, and its input items."""
+
+    response: dict[str, Any]
+    input_items: list[Item]
 
 
 @dataclass
@@ -98,10 +109,15 @@ class ResponsesService:
     _pending_saves: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def prepare(
-        self, request: CreateResponseRequest, owner: str, previous: Chain | None = None
+        self,
+        request: CreateResponseRequest,
+        owner: str,
+        previous: Chain | None = None,
+        resume: Resumed | None = None,
     ) -> Turn:
         """``previous``: the chain ``previous_response_id`` names, when the caller holds
-        it already (a WebSocket connection's last response)."""
+        it already (a WebSocket connection's last response). ``resume``: a background
+        job's stored response and input, run now."""
         model = self.models.resolve(request.model)
         _check_tool_choice(request)
         _check_supported(request)
@@ -129,7 +145,12 @@ class ResponsesService:
             context = chain.items
         if conversation_id is not None:
             context = await conversation_context(self.store, conversation_id, owner)
-        input_items = await resolve_references(_input_items(request, self.ids), self.store, owner)
+        if resume is not None:
+            input_items = resume.input_items
+        else:
+            input_items = await resolve_references(
+                _input_items(request, self.ids), self.store, owner
+            )
         if conversation_id is not None:
             check_unique(input_items, context, param="input")
         history = [*context, *input_items]
@@ -148,6 +169,9 @@ class ResponsesService:
         response = new_response(
             request, self.ids("resp"), self.clock.seconds(), model.info.sampling_defaults
         )
+        if resume is not None:
+            response["id"] = resume.response["id"]
+            response["created_at"] = resume.response["created_at"]
 
         def open_call(messages: list[ChatMessage], offer: Offer) -> ChunkStream:
             body = build_chat_body(
@@ -156,7 +180,8 @@ class ResponsesService:
             return model.provider.stream_chat_completion(body)
 
         chunks = None
-        if not tools.opening_items():
+        # A background turn opens its call when a worker runs it (the loop does).
+        if not tools.opening_items() and not request.background:
             # Opened once nothing else can fail (so it is never left open), and before
             # anything is answered: a provider that refuses at once (the local model's
             # full queue) refuses here, and the client gets a plain 503.
@@ -243,6 +268,7 @@ class ResponsesService:
             )
             final = machine.fail(turn.failure)
         _report(call, turn, machine, turn.failure.code if turn.failure else None)
+        turn.ending = final
         try:
             # Its own task, shielded: a client leaving now must not undo the save (on
             # PostgreSQL the cancellation would roll its transaction back).
@@ -272,7 +298,9 @@ class ResponsesService:
     async def _save(self, turn: Turn) -> None:
         conversation_id = _appends_to(turn)
         with joining(conversation_id):
-            if turn.response["store"]:
+            if turn.finish is not None:
+                await turn.finish(turn, conversation_id)
+            elif turn.response["store"]:
                 await self.store.save_response(
                     dict(turn.response),
                     turn.input_items,
@@ -372,11 +400,11 @@ def _check_tool_choice(request: CreateResponseRequest) -> None:
 
 
 def _check_supported(request: CreateResponseRequest) -> None:
-    if request.background:
+    if request.background and request.store is False:
         raise InvalidRequest(
-            "Background mode is not supported by this server; use stream=true instead.",
+            "Background mode requires a stored response: set store=true (the default).",
             param="background",
-            code="unsupported_parameter",
+            code="invalid_value",
         )
     if request.top_logprobs:
         raise InvalidRequest(

@@ -15,7 +15,9 @@ from relaystack.store.conversations_sql import append_items
 from relaystack.store.schema import (
     INPUT_ITEM,
     OUTPUT_ITEM,
+    background_jobs,
     conversation_items,
+    response_events,
     response_items,
     responses,
 )
@@ -96,6 +98,9 @@ def delete_response(connection: Connection, response_id: str, owner: str) -> boo
     if deleted.rowcount == 0:
         return False
     connection.execute(response_items.delete().where(response_items.c.response_id == response_id))
+    # A background response's job (a deleted queued one never runs) and event log.
+    connection.execute(background_jobs.delete().where(background_jobs.c.response_id == response_id))
+    connection.execute(response_events.delete().where(response_events.c.response_id == response_id))
     return True
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     Index,
     Integer,
@@ -12,6 +13,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 
 metadata = MetaData()
@@ -123,4 +125,30 @@ inflight = Table(
     Column("owner", String(200), nullable=False),
     Column("expires_at", BigInteger, nullable=False),
     Index("ix_inflight_owner", "owner"),
+)
+
+# Background responses (migration 0006). A job row lives while its response is queued
+# or running; a replica running it holds a lease (``worker``, ``lease_until`` in epoch
+# milliseconds) that it renews, and a lease left to expire means the replica is gone.
+background_jobs = Table(
+    "background_jobs",
+    metadata,
+    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("response_id", String(80), nullable=False, unique=True),
+    Column("owner", String(200), nullable=False),
+    Column("request", Text, nullable=False),  # the validated request, as JSON
+    Column("state", String(10), nullable=False),  # queued | running
+    Column("worker", String(40)),
+    Column("lease_until", BigInteger, nullable=False, server_default="0"),
+    Column("cancel_requested", Boolean, nullable=False, server_default=false()),
+    Index("ix_background_jobs_state_pk", "state", "pk"),
+)
+
+# Every event of a background response, as streamed, so a stream can resume anywhere.
+response_events = Table(
+    "response_events",
+    metadata,
+    Column("response_id", String(80), primary_key=True),
+    Column("sequence_number", Integer, primary_key=True),
+    Column("body", Text, nullable=False),
 )

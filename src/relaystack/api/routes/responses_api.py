@@ -16,6 +16,7 @@ from relaystack.api.id_checks import path_id_shapes
 from relaystack.api.json import json_response
 from relaystack.api.limits import response_body
 from relaystack.api.query import limit_param, list_page, order_param
+from relaystack.api.routes import background_api
 from relaystack.api.sse import sse_response
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.service import ResponsesService, Turn
@@ -37,6 +38,8 @@ def _service(request: Request) -> ResponsesService:
 async def create_response(request: Request, owner: Owner) -> Response:
     body = await typed_body(request, CreateResponseRequest, response_body)
     await admit(request, owner)
+    if body.background:
+        return await background_api.submit(request, body, owner)
     service = _service(request)
     turn = await service.prepare(body, owner)
     if body.stream:
@@ -68,6 +71,8 @@ async def list_responses(request: Request, owner: Owner) -> Response:
 
 @router.get("/v1/responses/{response_id}", summary="Retrieve a response")
 async def get_response(request: Request, response_id: str, owner: Owner) -> Response:
+    if request.query_params.get("stream") == "true":
+        return await background_api.stream_again(request, response_id, owner)
     return json_response(await _service(request).get(response_id, owner))
 
 

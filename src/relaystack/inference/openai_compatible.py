@@ -58,7 +58,10 @@ class OpenAICompatibleProvider:
 
     async def list_models(self) -> list[ModelInfo]:
         if self.config.models is not None:
-            return [ModelInfo(id=model, owned_by=self.id) for model in self.config.models]
+            return [
+                ModelInfo(id=model, owned_by=self.id, context=self.config.model_context(model))
+                for model in self.config.models
+            ]
         # Only at start-up, which reports a failure in one line of its own.
         body = await self._request_json("GET", "/models", None, quiet=True)
         return [
@@ -66,6 +69,7 @@ class OpenAICompatibleProvider:
                 id=model["id"],
                 owned_by=model.get("owned_by") or self.id,
                 created=model.get("created") or 0,
+                context=self.config.model_context(model["id"]),
             )
             for model in body.get("data", [])
         ]

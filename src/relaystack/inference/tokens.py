@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import math
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -80,6 +81,30 @@ def _content_texts(content: Any) -> Iterable[str]:
                     yield text
 
 
+# Over what a template adds around one message (ChatML: 5 tokens); see ``at_most``.
+_FRAMING_BOUND = 8
+_TEMPLATE_BOUND = 1024  # a template's fixed text: tool-call instructions and the like
+
+
+def at_most(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
+    """More tokens than any tokenizer here counts for this body, without tokenizing.
+
+    No token is shorter than one byte, and no character longer than four (ASCII text,
+    the usual case, is one byte a character); ``len`` of a string is free. A context
+    under this bound needs no count at all, which keeps the check off ordinary turns.
+    """
+    total = _TEMPLATE_BOUND
+    for message in messages:
+        total += _FRAMING_BOUND + _bytes_at_most(message_text(message))
+    if tools:
+        total += _bytes_at_most(dumps_str(tools))
+    return total
+
+
+def _bytes_at_most(text: str) -> int:
+    return len(text) if text.isascii() else 4 * len(text)
+
+
 @dataclass(frozen=True)
 class EstimateTokenizer:
     """Four characters per token: no tokenizer is known for the model."""
@@ -111,7 +136,10 @@ class EncodingTokenizer:
 def _encoding(name: str) -> Any:
     import bpe_openai  # half a second to load: only when first used
 
-    return bpe_openai.get_encoding(name)
+    with warnings.catch_warnings():
+        # Its data files are read with importlib.resources' old API (deprecated, works).
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return bpe_openai.get_encoding(name)
 
 
 def tokenizer_for(setting: TokenizerName, model: str) -> Tokenizer:

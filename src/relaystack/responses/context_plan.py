@@ -15,13 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from relaystack.catalog import ITEM_KINDS
 from relaystack.errors import ApiError
 from relaystack.ids import IdSource
 from relaystack.inference.registry import ResolvedModel
+from relaystack.inference.tokens import at_most
 from relaystack.items.compaction import CompactionItem, new_compaction
-from relaystack.items.kind import Item
+from relaystack.items.convert import to_chat_messages
+from relaystack.items.kind import ChatMessage, Item
 from relaystack.responses import compaction
-from relaystack.responses.context_window import Fitted, fit, item_tokens
+from relaystack.responses.context_window import Fitted, chat_tokens, fit
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.resource import Usage
 from relaystack.sealing import Sealer
@@ -38,6 +41,8 @@ class ContextPlan:
     view: list[Item]  # what the upstream reads (after truncation, when planned)
     tools: list[dict[str, Any]]  # the first call's chat tools, as counted
     input_ids: set[int]  # the turn's new input (by object identity): never dropped
+    response_id: str  # for the log line of what truncation dropped
+    messages: list[ChatMessage] | None = None  # the view as chat messages, once fitted
     compact_first: bool = False
     failure: ApiError | None = None  # a stream's deferred 400
 
@@ -60,22 +65,35 @@ def plan(
     history: list[Item],
     input_items: Sequence[Item],
     tools: list[dict[str, Any]],
+    response_id: str,
 ) -> ContextPlan:
     view = compaction.compacted_view(history)
-    planned = ContextPlan(history, view, tools, {id(item) for item in input_items})
+    planned = ContextPlan(history, view, tools, {id(item) for item in input_items}, response_id)
     threshold = compaction_threshold(request, model)
-    if threshold is not None and len(view) > 1:
-        tokens = item_tokens(model.info.context, view, request.instructions, tools)
-        if tokens > threshold:
-            planned.compact_first = True
-            return planned
+    if threshold is not None and len(view) > 1 and _over(model, view, request, tools, threshold):
+        planned.compact_first = True
+        return planned
     try:
-        planned.view = _fitted(request, model, planned, view).items
+        fitted = _fitted(request, model, planned, view)
+        planned.view, planned.messages = fitted.items, fitted.messages
     except ApiError as error:
         if not request.stream:
             raise
         planned.failure = error
     return planned
+
+
+def _over(
+    model: ResolvedModel,
+    view: list[Item],
+    request: CreateResponseRequest,
+    tools: list[dict[str, Any]],
+    threshold: int,
+) -> bool:
+    messages = to_chat_messages(view, request.instructions, ITEM_KINDS)
+    if at_most(messages, tools) <= threshold:
+        return False  # far below: not worth a count
+    return chat_tokens(model.info.context, messages, tools) > threshold
 
 
 def compaction_threshold(request: CreateResponseRequest, model: ResolvedModel) -> int | None:
@@ -101,7 +119,8 @@ def _fitted(
     )
     if fitted.dropped:
         log.info(
-            "truncation dropped the %d oldest of %d context items (%d tokens remain)",
+            "response %s: truncation dropped the %d oldest of %d context items (%s tokens left)",
+            planned.response_id,
             fitted.dropped,
             len(view),
             fitted.input_tokens,

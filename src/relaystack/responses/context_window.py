@@ -17,6 +17,7 @@ from typing import Any
 from relaystack.catalog import ITEM_KINDS
 from relaystack.errors import InvalidRequest
 from relaystack.inference.base import ModelContext
+from relaystack.inference.tokens import at_most
 from relaystack.items.convert import to_chat_messages
 from relaystack.items.kind import ChatMessage, Item
 
@@ -24,7 +25,8 @@ from relaystack.items.kind import ChatMessage, Item
 @dataclass(frozen=True)
 class Fitted:
     items: list[Item]
-    input_tokens: int
+    messages: list[ChatMessage]  # the items as chat messages, with the instructions
+    input_tokens: int | None  # None: far inside the window, so not counted
     dropped: int
 
 
@@ -65,16 +67,17 @@ def fit(
     max_output_tokens: int | None,
 ) -> Fitted:
     """The items to send, or ``context_length_exceeded``."""
-    tokens = item_tokens(context, items, instructions, tools)
-    if truncation != "auto":
-        if tokens > context.window:
-            raise context_length_exceeded(tokens, context.window)
-        return Fitted(list(items), tokens, 0)
-    budget = context.window - (max_output_tokens or 0)
-    if budget <= 0:
-        budget = context.window
+    budget = context.window
+    if truncation == "auto" and max_output_tokens is not None and max_output_tokens < budget:
+        budget -= max_output_tokens  # room for the answer, too
+    messages = to_chat_messages(items, instructions, ITEM_KINDS)
+    if at_most(messages, tools) <= budget:
+        return Fitted(list(items), messages, None, 0)
+    tokens = chat_tokens(context, messages, tools)
     if tokens <= budget:
-        return Fitted(list(items), tokens, 0)
+        return Fitted(list(items), messages, tokens, 0)
+    if truncation != "auto":
+        raise context_length_exceeded(tokens, context.window)
     units = _droppable_units(items, protected)
 
     def after_dropping(count: int) -> tuple[list[Item], int]:
@@ -98,7 +101,9 @@ def fit(
         if kept_tokens > context.window:
             raise context_length_exceeded(kept_tokens, context.window)
         best = (kept, kept_tokens)
-    return Fitted(best[0], best[1], len(items) - len(best[0]))
+    kept = best[0]
+    messages = to_chat_messages(kept, instructions, ITEM_KINDS)
+    return Fitted(kept, messages, best[1], len(items) - len(kept))
 
 
 def _droppable_units(items: Sequence[Item], protected: Callable[[Item], bool]) -> list[list[int]]:

@@ -153,13 +153,17 @@ class ResponsesService:
             return model.provider.stream_chat_completion(body)
 
         first_offer = tools.offer(first_round=True)
-        planned = context_plan.plan(request, model, history, input_items, first_offer.tools)
+        planned = context_plan.plan(
+            request, model, history, input_items, first_offer.tools, response["id"]
+        )
         chunks = None
         if not tools.opening_items() and not planned.compact_first and not planned.failure:
             # Opened once nothing else can fail (so it is never left open), and before
             # anything is answered: a provider that refuses at once (the local model's
             # full queue) refuses here, and the client gets a plain 503.
-            messages = to_chat_messages(planned.view, request.instructions, ITEM_KINDS)
+            messages = planned.messages or to_chat_messages(
+                planned.view, request.instructions, ITEM_KINDS
+            )
             chunks = open_call(messages, first_offer)
         return Turn(
             request=request,

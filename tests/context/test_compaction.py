@@ -68,7 +68,9 @@ def test_compact_after_a_chain(small: openai.OpenAI, upstream: MockUpstream) -> 
     data = _compact(small, model=MODEL, previous_response_id=first.id, input="What is it?")
     assert data["output"][0]["content"][0]["text"] == "What is it?"
     answer = small.responses.create(
-        model=MODEL, previous_response_id=first.id, input=data["output"]  # type: ignore[arg-type]
+        model=MODEL,
+        previous_response_id=first.id,
+        input=data["output"],  # type: ignore[arg-type]
     )
     assert answer.status == "completed"
     sent = upstream.requests[-1]["messages"]

@@ -27,6 +27,7 @@ from relaystack.api.routes import (
     health_api,
     models_api,
     operations_api,
+    prompts_api,
     responses_api,
 )
 from relaystack.config import (
@@ -48,6 +49,7 @@ from relaystack.inference.registry import ModelRegistry
 from relaystack.observability.middleware import RequestMiddleware
 from relaystack.observability.setup import attach_store, build_recorder, detach_store
 from relaystack.responses.chain_cache import ChainCache
+from relaystack.responses.prompts_service import PromptsService
 from relaystack.responses.service import ResponsesService
 from relaystack.sealing import KEY_BYTES, Sealer
 from relaystack.search import SearchConfigError
@@ -237,6 +239,7 @@ def build_app(
             app.state.conversations = ConversationsService(
                 store=store, ids=service.ids, clock=service.clock
             )
+            app.state.prompts = PromptsService(store=store, ids=service.ids, clock=service.clock)
             if announce is not None:
                 announce([model.public_id for model in registry.all()])
             yield
@@ -285,7 +288,7 @@ def include_routes(app: FastAPI, *, open_docs: bool) -> None:
     readiness checks, and the docs when ``open_docs`` says so. The operators' routes
     (``/metrics``, ``/v1/usage``) check for an admin key themselves."""
     keyed = [Depends(authenticate)]
-    for api in (responses_api, conversations_api, chat_api, models_api):
+    for api in (responses_api, conversations_api, chat_api, models_api, prompts_api):
         app.include_router(api.router, dependencies=keyed)
     app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)
     app.include_router(health_api.router)

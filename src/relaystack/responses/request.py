@@ -19,6 +19,7 @@ from relaystack.catalog import (
     offered_names,
     tagged_union,
 )
+from relaystack.responses.prompt_templates import PromptRef
 from relaystack.strict import StrictModel, check_metadata
 
 
@@ -128,6 +129,7 @@ class CreateResponseRequest(StrictModel):
     max_tool_calls: int | None = Field(None, ge=1)
     top_logprobs: int | None = Field(None, ge=0, le=20)
     context_management: list[ContextManagementEntry] | None = None
+    prompt: PromptRef | None = None
 
     _metadata_limits = field_validator("metadata")(check_metadata)
 

@@ -34,6 +34,8 @@ from relaystack.responses.context_plan import ContextPlan
 from relaystack.responses.context_window import item_tokens
 from relaystack.responses.conversation import conversation_context, joining
 from relaystack.responses.loop import LoopState, OpenCall, run_rounds
+from relaystack.responses.prompt_templates import apply_prompt
+from relaystack.responses.prompts_service import PromptsService
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.resource import ResponseObject, new_response
 from relaystack.responses.stream import TurnStream
@@ -101,7 +103,7 @@ class ResponsesService:
 
     async def prepare(self, request: CreateResponseRequest, owner: str) -> Turn:
         model = self.models.resolve(request.model)
-        request = _with_model_defaults(request, model.info.context)
+        request = _with_model_defaults(await self._with_prompt(request, owner), model.info.context)
         _check_tool_choice(request)
         _check_supported(request)
         conversation_id = request.conversation_id
@@ -283,9 +285,18 @@ class ResponsesService:
                 yield event
             yield machine.item_done(index)
 
+    async def _with_prompt(
+        self, request: CreateResponseRequest, owner: str
+    ) -> CreateResponseRequest:
+        if request.prompt is None:
+            return request
+        version = await PromptsService(self.store).resolve(request.prompt, owner)
+        return apply_prompt(request, version, request.prompt.variables or {})
+
     async def count_input_tokens(self, request: CreateResponseRequest, owner: str) -> int:
         """What the turn's first upstream call would read, in the model's tokens."""
         model = self.models.resolve(request.model)
+        request = await self._with_prompt(request, owner)
         conversation_id = request.conversation_id
         context: list[Item] = []
         if request.previous_response_id is not None:

@@ -13,7 +13,7 @@ from relaystack.store.migrate import alembic_config
 from relaystack.store.runners import open_runner
 from relaystack.store.sql import SqlStore
 
-HEAD = "0004"
+HEAD = "0007"  # the lead rechains 0005/0006 from other branches at merge
 T = TypeVar("T")
 
 

@@ -141,12 +141,15 @@ async def compact(
     sealer: Sealer,
     owner: str,
     ids: IdSource,
-) -> Compacted:
+) -> Compacted | None:
     """Summarise the planned view but its latest user turn; the view becomes the
     summary and that turn (fitted to the window again)."""
     summarised, kept = compaction.split_kept(planned.view)
     if not _is_suffix(kept, planned.history):
         summarised, kept = planned.view, []  # the kept count must name the items before it
+    if not summarised:  # only the new turn is over the threshold: nothing to summarise
+        planned.view = _fitted(request, model, planned, planned.view).items
+        return None
     cap = compaction.summary_cap(model)
     messages = compaction.transcript_messages(model, summarised, request.instructions, cap)
     summary = await compaction.summarise(model, messages, cap)

@@ -278,6 +278,8 @@ class ResponsesService:
             done = await context_plan.compact(
                 turn.request, turn.model, planned, self.sealer, turn.owner, self.ids
             )
+            if done is None:
+                return
             if done.usage is not None:
                 machine.count_usage(done.usage)
             index, events = machine.add_item(dict(done.item))

@@ -9,13 +9,9 @@ from typing import Any
 import bpe_openai
 import httpx
 import openai
-import pytest
 
 from relaystack.inference.tokens import message_text
 from tests.support.mock_upstream import MockUpstream
-
-# bpe-openai reads its data with importlib.resources' deprecated (working) API.
-pytestmark = pytest.mark.filterwarnings("ignore:open_binary is deprecated:DeprecationWarning")
 
 
 def _o200k(messages: list[dict[str, Any]]) -> int:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
@@ -152,10 +151,7 @@ def _remembered_length(name: str, text: str) -> int:
 def _encoding(name: str) -> Any:
     import bpe_openai  # half a second to load: only when first used
 
-    with warnings.catch_warnings():
-        # Its data files are read with importlib.resources' old API (deprecated, works).
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return bpe_openai.get_encoding(name)
+    return bpe_openai.get_encoding(name)
 
 
 def tokenizer_for(setting: TokenizerName, model: str) -> Tokenizer:

@@ -86,3 +86,16 @@ def test_bad_requests_are_clear(client: openai.OpenAI, server: str) -> None:
         assert error.body["param"] == "previous_response_id"  # type: ignore[index]
     else:
         raise AssertionError("an unknown previous response must be a 404")
+
+
+def test_a_conversations_items_count(client: openai.OpenAI, upstream: MockUpstream) -> None:
+    conversation = client.conversations.create(
+        items=[{"type": "message", "role": "user", "content": "An earlier question " * 20}]
+    )
+    alone = client.responses.input_tokens.count(model="openai/gpt-4o", input="Now?")
+    within = client.responses.input_tokens.count(
+        model="openai/gpt-4o", input="Now?", conversation=conversation.id
+    )
+    client.responses.create(model="openai/gpt-4o", input="Now?", conversation=conversation.id)
+    assert within.input_tokens == _o200k(upstream.requests[-1]["messages"])
+    assert within.input_tokens > alone.input_tokens + 20

@@ -14,6 +14,7 @@ from relaystack.config import parse_config
 from relaystack.testing.server import ServerThread
 
 CHAT_MODEL = "local/smollm2-135m-instruct"
+SMALL_WINDOW = 512
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,20 @@ def local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[openai.OpenAI]:
     database = tmp_path_factory.mktemp("local") / "state.db"
     config = parse_config(
         {"providers": [{"type": "local"}], "storage": {"url": f"sqlite:///{database}"}}
+    )
+    with ServerThread(build_app(config)) as thread:
+        yield openai.OpenAI(base_url=f"{thread.url}/v1", api_key="x", max_retries=0)
+
+
+@pytest.fixture(scope="module")
+def small_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[openai.OpenAI]:
+    """A 512-token window: the same truncation, a quarter of the prompt to evaluate."""
+    database = tmp_path_factory.mktemp("small") / "state.db"
+    config = parse_config(
+        {
+            "providers": [{"type": "local", "context_size": SMALL_WINDOW}],
+            "storage": {"url": f"sqlite:///{database}"},
+        }
     )
     with ServerThread(build_app(config)) as thread:
         yield openai.OpenAI(base_url=f"{thread.url}/v1", api_key="x", max_retries=0)
@@ -47,11 +62,11 @@ def test_input_tokens_are_the_models_own_count(local: openai.OpenAI) -> None:
     assert counted.input_tokens == response.usage.input_tokens
 
 
-def test_a_long_chain_keeps_answering(local: openai.OpenAI) -> None:
-    filler = "The quick brown fox jumps over the lazy dog. " * 60  # ~600 tokens a turn
+def test_a_long_chain_keeps_answering(small_local: openai.OpenAI) -> None:
+    filler = "The quick brown fox jumps over the lazy dog. " * 15  # ~150 tokens a turn
     previous = None
     for turn in range(4):  # the fourth turn's context is past the window
-        response = local.responses.create(
+        response = small_local.responses.create(
             model=CHAT_MODEL,
             input=f"Turn {turn}. {filler} Say OK.",
             previous_response_id=previous,
@@ -59,7 +74,7 @@ def test_a_long_chain_keeps_answering(local: openai.OpenAI) -> None:
         )
         assert response.status in ("completed", "incomplete"), response.error
         previous = response.id
-    assert response.usage is not None and response.usage.input_tokens <= 2048 - 16
+    assert response.usage is not None and response.usage.input_tokens <= SMALL_WINDOW - 16
 
 
 def test_an_explicit_request_value_wins(local: openai.OpenAI, tmp_path: Path) -> None:

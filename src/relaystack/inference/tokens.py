@@ -81,7 +81,7 @@ def _content_texts(content: Any) -> Iterable[str]:
 
 
 # Over what a template adds around one message (ChatML: 5 tokens); see ``at_most``.
-_FRAMING_BOUND = 8
+_FRAMING_BOUND = 24  # and its role's name
 _TEMPLATE_BOUND = 1024  # a template's fixed text: tool-call instructions and the like
 
 
@@ -92,9 +92,16 @@ def at_most(messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
     the usual case, is one byte a character); ``len`` of a string is free. A context
     under this bound needs no count at all, which keeps the check off ordinary turns.
     """
-    total = _TEMPLATE_BOUND
+    total = _TEMPLATE_BOUND + _FRAMING_BOUND * len(messages)  # framing covers the role
     for message in messages:
-        total += _FRAMING_BOUND + _bytes_at_most(message_text(message))
+        content = message.get("content")
+        if isinstance(content, str):
+            total += _bytes_at_most(content)
+        elif content:
+            total += _bytes_at_most(message_text(message))
+            continue
+        if message.get("tool_calls"):
+            total += _bytes_at_most(dumps_str(message["tool_calls"]))
     if tools:
         total += _bytes_at_most(dumps_str(tools))
     return total

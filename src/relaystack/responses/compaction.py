@@ -11,7 +11,7 @@ after it: the summary stands for what came before.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from relaystack.catalog import ITEM_KINDS
@@ -47,14 +47,14 @@ def seal(sealer: Sealer, owner: str, summary: str, keep: int) -> str:
 
 
 def open_items(
-    items: Sequence[Item], sealer: Sealer, owner: str, params: Sequence[str]
+    items: Sequence[Item], sealer: Sealer, owner: str, param_of: Callable[[int], str]
 ) -> list[Item]:
-    """``items`` with each compaction item replaced by an opened copy; ``params[i]``
+    """``items`` with each compaction item replaced by an opened copy; ``param_of(i)``
     names item i in an error (``input[3].encrypted_content``)."""
     opened = list(items)
     for index, item in enumerate(items):
         if item["type"] == "compaction":
-            opened[index] = _opened(item, sealer, owner, params[index])
+            opened[index] = _opened(item, sealer, owner, param_of(index))
     return opened
 
 

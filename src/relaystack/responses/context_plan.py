@@ -54,9 +54,12 @@ def open_history(
     sealer: Sealer,
     owner: str,
 ) -> list[Item]:
-    params = [context_param] * len(context)
-    params += [f"input[{index}].encrypted_content" for index in range(len(input_items))]
-    return compaction.open_items([*context, *input_items], sealer, owner, params)
+    def param_of(index: int) -> str:
+        if index < len(context):
+            return context_param
+        return f"input[{index - len(context)}].encrypted_content"
+
+    return compaction.open_items([*context, *input_items], sealer, owner, param_of)
 
 
 def plan(
@@ -154,7 +157,7 @@ async def compact(
     messages = compaction.transcript_messages(model, summarised, request.instructions, cap)
     summary = await compaction.summarise(model, messages, cap)
     item = new_compaction(compaction.seal(sealer, owner, summary.text, len(kept)), ids)
-    opened = compaction.open_items([dict(item)], sealer, owner, ["output"])[0]
+    opened = compaction.open_items([dict(item)], sealer, owner, lambda index: "output")[0]
     planned.view = _fitted(request, model, planned, [opened, *kept]).items
     return Compacted(item, summary.usage)
 

@@ -3,6 +3,7 @@ default of remote models) refuses an oversize context before any upstream call."
 
 from __future__ import annotations
 
+import json
 import logging
 
 import openai
@@ -83,22 +84,25 @@ def test_a_new_input_larger_than_the_window_fails_even_with_auto(small: openai.O
 def test_a_call_and_its_output_are_dropped_together(
     small: openai.OpenAI, upstream: MockUpstream
 ) -> None:
-    filler = "lorem ipsum dolor sit amet " * 12
+    filler = "lorem ipsum dolor sit amet " * 12  # ~80 tokens
+    arguments = json.dumps({"text": filler})
     items = [
-        {"type": "message", "role": "user", "content": f"old {filler}"},
-        {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": "{}"},
-        {"type": "function_call_output", "call_id": "call_1", "output": filler},
-        {"type": "message", "role": "assistant", "content": f"noted {filler}"},
+        # A large call and a small output: dropping the call alone would be enough.
+        {"type": "function_call", "call_id": "call_1", "name": "f", "arguments": arguments},
+        {"type": "function_call_output", "call_id": "call_1", "output": "ok"},
+        {"type": "message", "role": "assistant", "content": "noted"},
+        {"type": "message", "role": "user", "content": "more"},
     ]
-    previous = small.responses.create(model=MODEL, input=items, store=True)  # type: ignore[arg-type]
+    previous = small.responses.create(model=MODEL, input=items)  # type: ignore[arg-type]
     small.responses.create(
         model=MODEL,
-        input=f"new {filler}",
+        input="new " + "lorem ipsum dolor sit amet " * 34,  # ~230 tokens: just over
         previous_response_id=previous.id,
         truncation="auto",
         max_output_tokens=64,
     )
     sent = upstream.requests[-1]["messages"]
-    roles = [m["role"] for m in sent]
-    assert "tool" not in roles or any(m.get("tool_calls") for m in sent)
+    # The oldest unit is the call with its output: both went, no result without its call.
+    assert not any(m["role"] == "tool" or m.get("tool_calls") for m in sent)
     assert sent[-1]["content"].startswith("new ")
+    assert any(str(m["content"]).startswith("echo: more") for m in sent), "newer items stay"

@@ -14,6 +14,7 @@ DIRECT = "direct"
 SERVER = "relaystack"
 RSS_LIMIT_MB = 150.0
 CHAIN_RATIO_LIMIT = 1.5
+INPUT_TOKENS_P50_MS = 2.0  # /v1/responses/input_tokens, a 50-item context, c=1
 
 
 def _get(cell: Cell, group: str, stat: str) -> float:
@@ -113,6 +114,11 @@ def target_rows(
         t = Target(f"{ep}: requests/s, c={high_c}", rps_goal, "rps", False)
         v = med.get((candidate, ep, high_c), {}).get("rps", float("nan"))
         rows.append((t.label, f">= {rps_goal:.0f} rps", f"{v:.0f} rps", t.verdict(v)))
+    counted = med.get((candidate, "input-tokens", 1))
+    if counted is not None:
+        t = Target("input-tokens (50 items): p50, c=1", INPUT_TOKENS_P50_MS, "ms", True)
+        v = float(counted.get("p50", float("nan")))
+        rows.append((t.label, f"<= {INPUT_TOKENS_P50_MS} ms", f"{v:.2f} ms", t.verdict(v)))
     errs = sum(int(v["errors"]) for k, v in med.items() if k[0] in (candidate, DIRECT))
     bad = [
         f"{k[1]} c={k[2]} {k[0]}"

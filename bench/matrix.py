@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from bench.procs import REPO_ROOT, bench_env
-from bench.workloads import DIRECT_EQUIVALENT
+from bench.workloads import DIRECT_EQUIVALENT, SERVER_ONLY
 
 ENDPOINTS = (
     "chat",
@@ -24,6 +24,7 @@ ENDPOINTS = (
     "responses-stream",
     "responses-mcp",
     "responses-mcp-stream",
+    "input-tokens",
 )
 MCP_ENDPOINTS = ("responses-mcp", "responses-mcp-stream")
 
@@ -128,6 +129,8 @@ def run_matrix(
         for endpoint in plan.endpoints:
             for level in plan.levels:
                 for cand in order:
+                    if cand.direct and endpoint in SERVER_ONLY:
+                        continue
                     if time.monotonic() > deadline:
                         log(f"time budget reached in round {rnd + 1}: stopping")
                         return cells, rnd

@@ -147,7 +147,11 @@ def start_mcp_server(port: int, log: Path, timeout: float = 30.0) -> Proc:
     raise RuntimeError(f"MCP server did not start: {proc.log_tail()}")
 
 
-def write_relaystack_config(path: Path, mock_port: int, db_path: Path) -> Path:
+def write_relaystack_config(
+    path: Path, mock_port: int, db_path: Path, tokenizer: str | None = None
+) -> Path:
+    # The default counts mock-model's tokens by estimate; o200k_base costs ~150 MB resident.
+    counting = f"    tokenizer: {tokenizer}\n" if tokenizer else ""
     path.write_text(
         "providers:\n"
         f"  - id: {PROVIDER_ID}\n"
@@ -155,6 +159,7 @@ def write_relaystack_config(path: Path, mock_port: int, db_path: Path) -> Path:
         f"    base_url: http://127.0.0.1:{mock_port}/v1\n"
         "    api_key: sk-bench\n"
         f"    models: [{MOCK_MODEL}]\n"
+        f"{counting}"
         "storage:\n"
         f"  url: sqlite+aiosqlite:///{db_path}\n"
     )
@@ -192,9 +197,16 @@ def wait_http_ok(proc: Proc, port: int, path: str, timeout: float) -> None:
 
 
 def start_relaystack(
-    port: int, mock_port: int, workdir: Path, timeout: float = 60.0, cpus: set[int] | None = None
+    port: int,
+    mock_port: int,
+    workdir: Path,
+    timeout: float = 60.0,
+    cpus: set[int] | None = None,
+    tokenizer: str | None = None,
 ) -> Proc:
-    cfg = write_relaystack_config(workdir / "relaystack.yaml", mock_port, workdir / "bench.db")
+    cfg = write_relaystack_config(
+        workdir / "relaystack.yaml", mock_port, workdir / "bench.db", tokenizer
+    )
     log = workdir / "relaystack.log"
     cmd = [
         *relaystack_command(),

@@ -94,6 +94,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="pin relaystack to CPU 0, mock and load generator to CPU 1",
     )
+    p.add_argument(
+        "--tokenizer",
+        choices=["estimate", "o200k_base", "cl100k_base"],
+        help="how relaystack counts the mock model's tokens (default: estimate)",
+    )
     p.add_argument("--budget", type=float, default=840.0, help="time budget for the run, s")
     p.add_argument(
         "--wait-quiet",
@@ -191,7 +196,9 @@ def _start(
     server_url = None
     if not a.no_relaystack:
         port = free_port()
-        server = start_relaystack(port, mock_port, workdir, cpus={0} if a.pin else None)
+        server = start_relaystack(
+            port, mock_port, workdir, cpus={0} if a.pin else None, tokenizer=a.tokenizer
+        )
         procs.append(server)
         server_url = f"http://127.0.0.1:{port}"
         log(f"relaystack on :{port} (pid {server.pid})")

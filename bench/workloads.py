@@ -50,6 +50,26 @@ def check_responses_json(res: Result) -> str | None:
     return None
 
 
+def check_input_tokens(res: Result) -> str | None:
+    if err := _status(res):
+        return err
+    obj = orjson.loads(res.body)
+    if obj.get("object") != "response.input_tokens" or not obj.get("input_tokens"):
+        return f"not an input token count: {res.body[:200]!r}"
+    return None
+
+
+# The input-tokens cell counts a 50-item context (25 exchanges) of ordinary sentences.
+CONTEXT_ITEMS = [
+    {
+        "role": "user" if k % 2 == 0 else "assistant",
+        "content": f"Message {k}: the lighthouse keeper wrote down the weather, the ships "
+        "that passed and the state of the lamp, as he did every evening.",
+    }
+    for k in range(50)
+]
+
+
 def last_sse_event(body: bytes) -> tuple[str, bytes]:
     """(event name or '', data) of the last SSE event in ``body`` before ``[DONE]``."""
     body = body.replace(b"\r\n", b"\n").rstrip().removesuffix(b"data: [DONE]")
@@ -117,6 +137,8 @@ class Workload:
             if self.stream:
                 req["stream"] = True
                 req["stream_options"] = {"include_usage": True}
+        elif self.path.endswith("/input_tokens"):
+            req = {"model": model, "input": CONTEXT_ITEMS}
         elif self.path.endswith("/responses"):
             req = {"model": model, "input": PROMPT}
             if self.stream:
@@ -146,6 +168,7 @@ WORKLOADS: dict[str, Workload] = {
             mcp=True,
         ),
         Workload("embeddings", "/embeddings", False, b"", lambda r: _status(r)),
+        Workload("input-tokens", "/responses/input_tokens", False, b"", check_input_tokens),
     )
 }
 
@@ -153,6 +176,9 @@ WORKLOADS: dict[str, Workload] = {
 # cell is what relaystack itself asks upstream for, a chat stream of the same length.
 # An MCP cell asks upstream twice and calls the MCP server once; its baseline is still
 # the one text stream (the tool-call stream and the MCP call are not in it).
+# Cells only relaystack answers (the mock has no equivalent): no direct baseline.
+SERVER_ONLY = frozenset({"input-tokens"})
+
 DIRECT_EQUIVALENT = {
     "responses": "chat-stream",
     "responses-stream": "chat-stream",

@@ -29,6 +29,7 @@ from relaystack.api.routes import (
     health_api,
     models_api,
     operations_api,
+    prompts_api,
     responses_api,
     responses_ws,
 )
@@ -52,6 +53,7 @@ from relaystack.observability.middleware import RequestMiddleware
 from relaystack.observability.setup import attach_store, build_recorder, detach_store
 from relaystack.responses.background import BackgroundWorkers
 from relaystack.responses.chain_cache import ChainCache
+from relaystack.responses.prompts_service import PromptsService
 from relaystack.responses.service import ResponsesService
 from relaystack.sealing import KEY_BYTES, Sealer
 from relaystack.search import SearchConfigError
@@ -247,6 +249,7 @@ def build_app(
             )
             app.state.background = background
             await background.start()
+            app.state.prompts = PromptsService(store=store, ids=service.ids, clock=service.clock)
             if announce is not None:
                 announce([model.public_id for model in registry.all()])
             try:
@@ -312,7 +315,14 @@ def include_routes(app: FastAPI, *, open_docs: bool) -> None:
     readiness checks, and the docs when ``open_docs`` says so. The operators' routes
     (``/metrics``, ``/v1/usage``) check for an admin key themselves."""
     keyed = [Depends(authenticate)]
-    for api in (responses_api, background_api, conversations_api, chat_api, models_api):
+    for api in (
+        responses_api,
+        background_api,
+        conversations_api,
+        chat_api,
+        models_api,
+        prompts_api,
+    ):
         app.include_router(api.router, dependencies=keyed)
     app.include_router(responses_ws.router, dependencies=keyed)  # WebSocket mode
     app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)

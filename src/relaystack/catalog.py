@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Union
 
 from pydantic import Discriminator, Tag
 
+from relaystack.items.compaction import COMPACTION
 from relaystack.items.kind import ItemKind
 from relaystack.items.message import MESSAGE
 from relaystack.items.reasoning import REASONING
@@ -24,7 +25,7 @@ from relaystack.tools.web_search import WEB_SEARCH_TOOLS
 _TOOLS: tuple[ToolKind, ...] = (FUNCTION, MCP, *WEB_SEARCH_TOOLS)
 TOOL_KINDS: dict[str, ToolKind] = {tool.tool_type: tool for tool in _TOOLS}
 
-_CORE_ITEM_KINDS: tuple[ItemKind, ...] = (MESSAGE, REASONING, ITEM_REFERENCE)
+_CORE_ITEM_KINDS: tuple[ItemKind, ...] = (MESSAGE, REASONING, ITEM_REFERENCE, COMPACTION)
 
 ITEM_KINDS: dict[str, ItemKind] = {
     kind.item_type: kind

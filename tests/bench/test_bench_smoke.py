@@ -171,7 +171,8 @@ def test_quick_run_against_relaystack(tmp_path: Path) -> None:
     results = json.loads((tmp_path / "results.json").read_text())
     cands = {c["candidate"] for c in results["cells"]}
     assert cands == {"direct", "relaystack"}
-    assert len(results["cells"]) == 6 * 2 * 2  # endpoints x concurrency x candidates
+    # endpoints x concurrency x candidates, and input-tokens (relaystack only) x concurrency
+    assert len(results["cells"]) == 6 * 2 * 2 + 2
     bad = [
         (c["endpoint"], c["concurrency"], c["candidate"], c["error_samples"])
         for c in results["cells"]

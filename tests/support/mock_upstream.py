@@ -11,7 +11,7 @@ import asyncio
 import json
 import threading
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,6 +62,8 @@ class MockUpstream:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self._replies: deque[Reply] = deque()
+        # Answers the requests nothing is queued for (None: echo), e.g. by their body.
+        self.responder: Callable[[dict[str, Any]], Reply | None] | None = None
         self._lock = threading.Lock()
         self.app = Starlette(
             routes=[
@@ -78,6 +80,7 @@ class MockUpstream:
     def reset(self) -> None:
         with self._lock:
             self._replies.clear()
+            self.responder = None
             self.requests.clear()
             self.headers.clear()
 
@@ -85,7 +88,8 @@ class MockUpstream:
         with self._lock:
             if self._replies:
                 return self._replies.popleft()
-        return _echo(body)
+        reply = self.responder(body) if self.responder is not None else None
+        return reply or _echo(body)
 
     async def _models(self, _request: Request) -> Response:
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "mock"} for m in MODELS]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from relaystack.errors import ApiError
+from relaystack.inference.tokens import EstimateTokenizer, Tokenizer
 
 # "credentials": the upstream refused relaystack's own key (its 401/403), a 502.
 UpstreamFailure = Literal["http", "connect", "timeout", "protocol", "credentials"]
@@ -79,6 +80,22 @@ class ModelInfo:
     sampling_defaults: dict[str, float] = field(default_factory=dict)
     # Request fields sent on to this model's upstream (``ForwardedField``).
     forwarded: frozenset[str] = frozenset()
+    context: ModelContext = field(default_factory=lambda: ModelContext())
+
+
+# OpenAI's: no output cap, no truncation. A model whose window is not configured is
+# taken to hold this many tokens (gpt-4o's window).
+DEFAULT_CONTEXT_WINDOW = 128_000
+
+
+@dataclass(frozen=True)
+class ModelContext:
+    """How much a model reads, how it counts, and what a request that says nothing gets."""
+
+    window: int = DEFAULT_CONTEXT_WINDOW
+    tokenizer: Tokenizer = field(default_factory=EstimateTokenizer)
+    max_output_tokens: int | None = None  # the default cap of a request that sets none
+    truncation: Literal["auto", "disabled"] = "disabled"  # likewise
 
 
 class ChunkStream(Protocol):

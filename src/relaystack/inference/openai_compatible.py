@@ -61,7 +61,12 @@ class OpenAICompatibleProvider:
         forwarded = frozenset(self.config.forward)
         if self.config.models is not None:
             return [
-                ModelInfo(id=model, owned_by=self.id, forwarded=forwarded)
+                ModelInfo(
+                    id=model,
+                    owned_by=self.id,
+                    forwarded=forwarded,
+                    context=self.config.model_context(model),
+                )
                 for model in self.config.models
             ]
         # Only at start-up, which reports a failure in one line of its own.
@@ -72,6 +77,7 @@ class OpenAICompatibleProvider:
                 owned_by=model.get("owned_by") or self.id,
                 created=model.get("created") or 0,
                 forwarded=forwarded,
+                context=self.config.model_context(model["id"]),
             )
             for model in body.get("data", [])
         ]

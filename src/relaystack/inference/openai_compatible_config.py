@@ -8,8 +8,23 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from relaystack.config_model import ConfigModel
-from relaystack.inference.base import ForwardedField, InferenceProvider
+from relaystack.inference.base import (
+    DEFAULT_CONTEXT_WINDOW,
+    ForwardedField,
+    InferenceProvider,
+    ModelContext,
+)
 from relaystack.inference.provider_type import ProviderContext, ProviderType
+from relaystack.inference.tokens import TokenizerName, tokenizer_for
+
+
+class ModelContextConfig(ConfigModel):
+    """One model's context settings; unset keys take the provider's."""
+
+    context_window: int | None = Field(None, gt=0)
+    max_output_tokens: int | None = Field(None, ge=16)
+    truncation: Literal["auto", "disabled"] | None = None
+    tokenizer: TokenizerName | None = None
 
 
 class OpenAICompatibleProviderConfig(ConfigModel):
@@ -27,12 +42,29 @@ class OpenAICompatibleProviderConfig(ConfigModel):
     # Responses fields this upstream takes in a chat body (OpenAI's does): sent on when
     # a request sets them. None by default: not every server accepts them.
     forward: list[ForwardedField] = Field(default_factory=list)
+    # ----- context: the window, how it is counted, and defaults for requests -----
+    context_window: int = Field(DEFAULT_CONTEXT_WINDOW, gt=0)  # tokens per model
+    # The cap and truncation a request that sets none gets (OpenAI's: none, disabled).
+    max_output_tokens: int | None = Field(None, ge=16)
+    truncation: Literal["auto", "disabled"] = "disabled"
+    # auto: OpenAI's encoding for OpenAI model names, else an estimate (4 chars a token).
+    tokenizer: TokenizerName = "auto"
+    model_settings: dict[str, ModelContextConfig] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _one_key_source(self) -> OpenAICompatibleProviderConfig:
         if self.api_key is not None and self.api_key_env is not None:
             raise ValueError("give api_key or api_key_env, not both")
         return self
+
+    def model_context(self, model: str) -> ModelContext:
+        own = self.model_settings.get(model) or ModelContextConfig()
+        return ModelContext(
+            window=own.context_window or self.context_window,
+            tokenizer=tokenizer_for(own.tokenizer or self.tokenizer, model),
+            max_output_tokens=own.max_output_tokens or self.max_output_tokens,
+            truncation=own.truncation or self.truncation,
+        )
 
     def resolved_api_key(self) -> str | None:
         if self.api_key is not None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from relaystack.errors import NotFound
 from relaystack.inference.base import InferenceProvider, ModelInfo
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,7 @@ class ModelRegistry:
         for info in await provider.list_models():
             public_id = f"{provider.id}/{info.id}"
             self._models[public_id] = ResolvedModel(public_id, info.id, provider, info)
+            _describe_context(public_id, info)
 
     def resolve(self, public_id: str) -> ResolvedModel:
         model = self._models.get(public_id)
@@ -44,3 +48,14 @@ class ModelRegistry:
     async def aclose(self) -> None:
         for provider in self.providers:
             await provider.aclose()
+
+
+def _describe_context(public_id: str, info: ModelInfo) -> None:
+    """Says, once, how a model's tokens are counted: an estimate says it is one."""
+    tokenizer = info.context.tokenizer
+    counting = (
+        f"counted with {tokenizer.name}"
+        if tokenizer.exact
+        else "counted by estimate (4 characters a token)"
+    )
+    log.info("model %s: context window %d tokens, %s", public_id, info.context.window, counting)

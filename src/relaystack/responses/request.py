@@ -19,6 +19,7 @@ from relaystack.catalog import (
     offered_names,
     tagged_union,
 )
+from relaystack.responses.prompt_templates import PromptRef
 from relaystack.strict import StrictModel, check_metadata
 
 
@@ -82,6 +83,11 @@ class ConversationRef(StrictModel):
     id: str
 
 
+class ContextManagementEntry(StrictModel):
+    type: Literal["compaction"]
+    compact_threshold: int | None = Field(None, ge=1)
+
+
 IncludeValue = Literal[
     "message.output_text.logprobs",
     "reasoning.encrypted_content",
@@ -122,6 +128,8 @@ class CreateResponseRequest(StrictModel):
     background: bool | None = None
     max_tool_calls: int | None = Field(None, ge=1)
     top_logprobs: int | None = Field(None, ge=0, le=20)
+    context_management: list[ContextManagementEntry] | None = None
+    prompt: PromptRef | None = None
 
     _metadata_limits = field_validator("metadata")(check_metadata)
 

@@ -17,17 +17,25 @@ from typing import Any
 from relaystack.catalog import ITEM_KINDS, TOOL_KINDS, offered_names
 from relaystack.errors import ApiError, InvalidRequest, NotFound, not_found
 from relaystack.ids import Clock, IdSource
-from relaystack.inference.base import ChunkStream
-from relaystack.inference.registry import ModelRegistry
+from relaystack.inference.base import ChunkStream, ModelContext
+from relaystack.inference.registry import ModelRegistry, ResolvedModel
 from relaystack.items.convert import normalize_items, to_chat_messages
 from relaystack.items.events import Event
 from relaystack.items.kind import ChatMessage, Item
 from relaystack.items.message import user_text
 from relaystack.items.reference import resolve_references
 from relaystack.items.unique import check_unique
+from relaystack.responses import context_plan
 from relaystack.responses.chain_cache import ChainCache
+from relaystack.responses.compact_request import CompactRequest
+from relaystack.responses.compact_service import compact_conversation, compact_input
+from relaystack.responses.compaction import compacted_view
+from relaystack.responses.context_plan import ContextPlan
+from relaystack.responses.context_window import item_tokens
 from relaystack.responses.conversation import conversation_context, joining
 from relaystack.responses.loop import LoopState, OpenCall, run_rounds
+from relaystack.responses.prompt_templates import apply_prompt
+from relaystack.responses.prompts_service import PromptsService
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.resource import ResponseObject, new_response
 from relaystack.responses.stream import TurnStream
@@ -69,6 +77,9 @@ class Turn:
     # A background turn stores its end through its job (given the conversation it joins).
     finish: Callable[[Turn, str | None], Awaitable[None]] | None = None
     ending: list[Event] = field(default_factory=list)  # the last events, once known
+    # What the upstream reads (compactions opened, truncated to the window).
+    context: ContextPlan | None = None
+    model: ResolvedModel | None = None
 
     async def close(self) -> None:
         """Stop the upstream call if it is still open (idempotent). The event stream
@@ -119,6 +130,7 @@ class ResponsesService:
         it already (a WebSocket connection's last response). ``resume``: a background
         job's stored response and input, run now."""
         model = self.models.resolve(request.model)
+        request = _with_model_defaults(await self._with_prompt(request, owner), model.info.context)
         _check_tool_choice(request)
         _check_supported(request)
         conversation_id = request.conversation_id
@@ -153,7 +165,9 @@ class ResponsesService:
             )
         if conversation_id is not None:
             check_unique(input_items, context, param="input")
-        history = [*context, *input_items]
+        history = context_plan.open_history(
+            context, _context_param(request), input_items, self.sealer, owner
+        )
         tools = ToolSet(
             request,
             ToolContext(
@@ -179,14 +193,25 @@ class ResponsesService:
             )
             return model.provider.stream_chat_completion(body)
 
+        first_offer = tools.offer(first_round=True)
+        planned = context_plan.plan(
+            request, model, history, input_items, first_offer.tools, response["id"]
+        )
         chunks = None
         # A background turn opens its call when a worker runs it (the loop does).
-        if not tools.opening_items() and not request.background:
+        if (
+            not tools.opening_items()
+            and not request.background
+            and not planned.compact_first
+            and not planned.failure
+        ):
             # Opened once nothing else can fail (so it is never left open), and before
             # anything is answered: a provider that refuses at once (the local model's
             # full queue) refuses here, and the client gets a plain 503.
-            messages = to_chat_messages(history, request.instructions, ITEM_KINDS)
-            chunks = open_call(messages, tools.offer(first_round=True))
+            messages = planned.messages or to_chat_messages(
+                planned.view, request.instructions, ITEM_KINDS
+            )
+            chunks = open_call(messages, first_offer)
         return Turn(
             request=request,
             owner=owner,
@@ -197,6 +222,8 @@ class ResponsesService:
             input_items=input_items,
             response=response,
             chain=chain,
+            context=planned,
+            model=model,
         )
 
     async def _chain(self, previous_id: str, owner: str) -> Chain:
@@ -228,13 +255,15 @@ class ResponsesService:
             yield event
         state = LoopState()
         try:
+            async for event in self._manage_context(turn, machine):
+                yield event
             # The rounds close each upstream call as they go (aclosing): when the client
             # goes away the call (or local generation) stops now.
             rounds = run_rounds(
                 machine,
                 turn.request,
                 turn.tools,
-                turn.history,
+                turn.context.view if turn.context else turn.history,
                 turn.chunks,
                 turn.open_call,
                 self.tool_settings,
@@ -288,6 +317,73 @@ class ResponsesService:
             final = machine.refail(final, turn.failure)
         for event in final:
             yield event
+
+    async def _manage_context(self, turn: Turn, machine: TurnStream) -> AsyncIterator[Event]:
+        """A stream's deferred context error, or the compaction the turn starts with."""
+        planned = turn.context
+        if planned is None or turn.model is None:
+            return
+        if planned.failure is not None:
+            raise planned.failure
+        if planned.compact_first:
+            done = await context_plan.compact(
+                turn.request, turn.model, planned, self.sealer, turn.owner, self.ids
+            )
+            if done is None:
+                return
+            if done.usage is not None:
+                machine.count_usage(done.usage)
+            index, events = machine.add_item(dict(done.item))
+            for event in events:
+                yield event
+            yield machine.item_done(index)
+
+    async def _with_prompt(
+        self, request: CreateResponseRequest, owner: str
+    ) -> CreateResponseRequest:
+        if request.prompt is None:
+            return request
+        version = await PromptsService(self.store).resolve(request.prompt, owner)
+        return apply_prompt(request, version, request.prompt.variables or {})
+
+    async def count_input_tokens(self, request: CreateResponseRequest, owner: str) -> int:
+        """What the turn's first upstream call would read, in the model's tokens."""
+        model = self.models.resolve(request.model)
+        request = await self._with_prompt(request, owner)
+        conversation_id = request.conversation_id
+        context: list[Item] = []
+        if request.previous_response_id is not None:
+            context = (await self._chain(request.previous_response_id, owner)).items
+        if conversation_id is not None:
+            context = await conversation_context(self.store, conversation_id, owner)
+        input_items = await resolve_references(_input_items(request, self.ids), self.store, owner)
+        history = context_plan.open_history(
+            context, _context_param(request), input_items, self.sealer, owner
+        )
+        tools = ToolSet(
+            request,
+            ToolContext(owner, self.ids, self.http, self.tool_settings, history, self.search, ()),
+        )
+        view = compacted_view(history)
+        offer = tools.offer(first_round=True)
+        return item_tokens(model.info.context, view, request.instructions, offer.tools)
+
+    async def compact(self, request: CompactRequest, owner: str) -> dict[str, Any]:
+        model = self.models.resolve(request.model)
+        context: list[Item] = []
+        if request.previous_response_id is not None:
+            context = (await self._chain(request.previous_response_id, owner)).items
+        input_items = await resolve_references(compact_input(request, self.ids), self.store, owner)
+        return await compact_conversation(
+            request,
+            model,
+            context,
+            input_items,
+            sealer=self.sealer,
+            owner=owner,
+            ids=self.ids,
+            clock=self.clock,
+        )
 
     async def create(self, turn: Turn) -> ResponseObject:
         async for event in self.events(turn):
@@ -381,6 +477,22 @@ def _input_items(request: CreateResponseRequest, ids: IdSource) -> list[Item]:
     if isinstance(request.input, str):
         return [dict(user_text(request.input, ids))]
     return normalize_items(request.input, ITEM_KINDS, ids)
+
+
+def _with_model_defaults(
+    request: CreateResponseRequest, context: ModelContext
+) -> CreateResponseRequest:
+    """The model's default output cap and truncation where the request sets none."""
+    update: dict[str, Any] = {}
+    if request.max_output_tokens is None and context.max_output_tokens is not None:
+        update["max_output_tokens"] = context.max_output_tokens
+    if request.truncation is None and context.truncation != "disabled":
+        update["truncation"] = context.truncation
+    return request.model_copy(update=update) if update else request
+
+
+def _context_param(request: CreateResponseRequest) -> str:
+    return "previous_response_id" if request.previous_response_id else "conversation"
 
 
 def _check_tool_choice(request: CreateResponseRequest) -> None:

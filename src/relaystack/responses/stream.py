@@ -158,6 +158,11 @@ class TurnStream:
         """Whether the upstream stopped the round early (length, content filter)."""
         return self._finish_reason in _INCOMPLETE_REASONS
 
+    def count_usage(self, usage: Usage) -> None:
+        """An upstream call made outside the rounds (a compaction) counts as one."""
+        self._earlier_usage = add_usage(self._earlier_usage, usage)
+        self.response["usage"] = self._earlier_usage
+
     def add_item(self, item: Item) -> tuple[int, list[Event]]:
         """A server-made item (e.g. a tool listing) joins the output, open."""
         events: list[Event] = []

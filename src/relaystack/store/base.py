@@ -132,7 +132,28 @@ class LimitStore(Protocol):
         """Forget windows older than a day before ``before`` and expired leases."""
 
 
-class Store(ConversationStore, UsageStore, LimitStore, Protocol):
+class PromptStore(Protocol):
+    """Reusable prompts: versions numbered 1, 2, ... per prompt, owned like responses."""
+
+    async def add_prompt_version(
+        self, prompt: dict[str, Any], owner: str, *, new: bool
+    ) -> dict[str, Any] | None:
+        """Store the prompt's next version (``version`` set here); None when the prompt
+        does not exist for this owner (and ``new`` is false)."""
+
+    async def get_prompt(
+        self, prompt_id: str, owner: str, version: int | None = None
+    ) -> dict[str, Any] | None:
+        """The given version, or the latest; None when not found."""
+
+    async def list_prompts(
+        self, owner: str, *, after: str | None, limit: int, order: Order
+    ) -> Page: ...
+
+    async def delete_prompt(self, prompt_id: str, owner: str) -> bool: ...
+
+
+class Store(ConversationStore, UsageStore, LimitStore, PromptStore, Protocol):
     async def save_response(
         self,
         response: dict[str, Any],

@@ -152,3 +152,18 @@ response_events = Table(
     Column("sequence_number", Integer, primary_key=True),
     Column("body", Text, nullable=False),
 )
+
+# Reusable prompts: every version a row; a prompt is its rows, the latest the highest.
+prompt_versions = Table(
+    "prompt_versions",
+    metadata,
+    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("prompt_id", String(80), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", BigInteger, nullable=False),
+    # The version as clients see it (id, version, instructions, input ...).
+    Column("body", Text, nullable=False),
+    Index("ix_prompt_versions_prompt_version", "prompt_id", "version", unique=True),
+    Index("ix_prompt_versions_owner_pk", "owner", "pk"),
+)

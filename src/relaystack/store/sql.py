@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import IntegrityError
 
 from relaystack.store import conversations_sql as conv
-from relaystack.store import limits_sql
+from relaystack.store import limits_sql, prompts_sql
 from relaystack.store import responses_sql as resp
 from relaystack.store.base import Chain, Item, Order, Page, UsageCounts, UsageKey
 from relaystack.store.keys import lookup_key as key
@@ -173,6 +174,29 @@ class SqlStore:
         return await self.runner.write(
             conv.delete_conversation_item, key(conversation_id), key(item_id), owner
         )
+
+    # ----- prompts ---------------------------------------------------------------
+
+    async def add_prompt_version(
+        self, prompt: dict[str, Any], owner: str, *, new: bool
+    ) -> dict[str, Any] | None:
+        try:
+            return await self.runner.write(prompts_sql.add_version, prompt, owner, new)
+        except IntegrityError:  # another replica took the number meanwhile: take the next
+            return await self.runner.write(prompts_sql.add_version, prompt, owner, new)
+
+    async def get_prompt(
+        self, prompt_id: str, owner: str, version: int | None = None
+    ) -> dict[str, Any] | None:
+        return await self.runner.read(prompts_sql.get_version, key(prompt_id), owner, version)
+
+    async def list_prompts(
+        self, owner: str, *, after: str | None, limit: int, order: Order
+    ) -> Page:
+        return await self.runner.read(prompts_sql.list_prompts, owner, key(after), limit, order)
+
+    async def delete_prompt(self, prompt_id: str, owner: str) -> bool:
+        return await self.runner.write(prompts_sql.delete_prompt, key(prompt_id), owner)
 
 
 def _ping(connection: Connection) -> None:

@@ -18,6 +18,7 @@ from relaystack.api.limits import response_body
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.api.routes import background_api
 from relaystack.api.sse import sse_response
+from relaystack.responses.compact_request import CompactRequest
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.service import ResponsesService, Turn
 from relaystack.wire.sse import DONE_FRAME, event_frame
@@ -55,6 +56,28 @@ async def _frames(service: ResponsesService, turn: Turn) -> AsyncIterator[bytes]
         yield event_frame(event)
     # The spec ends a stream with the literal [DONE]; the SDKs stop reading there.
     yield DONE_FRAME
+
+
+@router.post(
+    "/v1/responses/input_tokens",
+    openapi_extra=body_schema(CreateResponseRequest),
+    summary="Count a response's input tokens",
+)
+async def count_input_tokens(request: Request, owner: Owner) -> Response:
+    body = await typed_body(request, CreateResponseRequest, response_body)
+    tokens = await _service(request).count_input_tokens(body, owner)
+    return json_response({"object": "response.input_tokens", "input_tokens": tokens})
+
+
+@router.post(
+    "/v1/responses/compact",
+    openapi_extra=body_schema(CompactRequest),
+    summary="Compact a conversation",
+)
+async def compact_response(request: Request, owner: Owner) -> Response:
+    body = await typed_body(request, CompactRequest, response_body)
+    await admit(request, owner)
+    return json_response(await _service(request).compact(body, owner))
 
 
 @router.get("/v1/responses", summary="List stored responses")

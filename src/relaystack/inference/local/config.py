@@ -26,6 +26,11 @@ class LocalProviderConfig(ConfigModel):
     threads: int | None = Field(None, gt=0)
     max_queue: int = Field(16, ge=0)
     embedding_model_path: str | None = None
+    # What a request that sets none gets: the 135M model rambles, and one long answer
+    # would fill a 2048-token context by the second turn, so answers are capped well
+    # inside the window and the oldest items give way (OpenAI's defaults: none, disabled).
+    max_output_tokens: int | None = Field(512, ge=16)
+    truncation: Literal["auto", "disabled"] = "auto"
 
 
 def build(config: LocalProviderConfig, context: ProviderContext) -> InferenceProvider:

@@ -44,7 +44,7 @@ from typing import Any
 
 from relaystack.errors import ApiError, InvalidRequest, NotFound
 from relaystack.ids import Clock, IdSource
-from relaystack.inference.base import ChunkStream, ModelInfo, UpstreamError
+from relaystack.inference.base import ChunkStream, ModelContext, ModelInfo, UpstreamError
 from relaystack.inference.local.chunks import ChunkWriter, completion
 from relaystack.inference.local.config import LocalProviderConfig
 from relaystack.inference.local.embed import (
@@ -72,6 +72,7 @@ from relaystack.inference.local.request import (
     ChatRequest,
     parse_chat_request,
 )
+from relaystack.inference.local.tokens import GgufTokenizer
 from relaystack.inference.local.worker import Job, ModelWorker
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,7 @@ class LocalProvider:
             self.embedder = default_embedder()
         self._worker = ModelWorker(max_queue=config.max_queue)
         self._chat: ChatModel | None = None  # only ever touched on the worker thread
+        self.tokenizer = GgufTokenizer(self.model_path)
 
     # --- models ------------------------------------------------------------------------
 
@@ -123,6 +125,7 @@ class LocalProvider:
                     "path": str(self.model_path),
                 },
                 sampling_defaults={"temperature": DEFAULT_TEMPERATURE, "top_p": DEFAULT_TOP_P},
+                context=self._context(),
             )
         ]
         if self.embedder is not None:
@@ -131,6 +134,17 @@ class LocalProvider:
                 metadata["embedding_dimension"] = self.embedder.dimensions
             models.append(ModelInfo(id=self.embedder.model_id, owned_by=self.id, metadata=metadata))
         return models
+
+    def _context(self) -> ModelContext:
+        # The window is the context the model is loaded with, never past its training.
+        trained = self.tokenizer.trained_context()
+        window = min(self.config.context_size, trained or self.config.context_size)
+        return ModelContext(
+            window=window,
+            tokenizer=self.tokenizer,
+            max_output_tokens=self.config.max_output_tokens,
+            truncation=self.config.truncation,
+        )
 
     async def load(self) -> None:
         """Load the chat model now instead of on the first request."""
@@ -314,6 +328,7 @@ class LocalProvider:
             self._chat = None
         if self.embedder is not None:
             self.embedder.close()
+        self.tokenizer.close()
 
 
 class _JobChunks:

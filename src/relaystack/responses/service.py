@@ -222,6 +222,8 @@ class ResponsesService:
                 error_type="server_error",
             )
             final = machine.fail(turn.failure)
+        finally:
+            turn.tools.close()  # e.g. MCP's server sessions: nothing after this uses them
         _report(call, turn, machine, turn.failure.code if turn.failure else None)
         try:
             # Its own task, shielded: a client leaving now must not undo the save (on

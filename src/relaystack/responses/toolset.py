@@ -75,6 +75,11 @@ class ToolSet:
             choice = "auto"
         return Offer(tools=tools, names_of=self.names_of, choice=choice)
 
+    def close(self) -> None:
+        """The rounds are over: every session lets go of what it holds."""
+        for session in self._sessions.values():
+            session.close()
+
     def annotations(self, text: str) -> list[dict[str, Any]]:
         """What the server-side tools annotate an ``output_text`` of the answer with."""
         return [note for session in self._sessions.values() for note in session.annotations(text)]

@@ -145,6 +145,11 @@ class ToolSession(Protocol):
         ``url_citation``s)."""
         ...
 
+    def close(self) -> None:
+        """The response's rounds are over (or were cut short): release what the session
+        holds (MCP's open server sessions). Returns at once; no I/O is awaited."""
+        ...
+
 
 class ServerTool(ToolKind, Protocol):
     """A tool the server runs (``runs_on_server`` is True)."""

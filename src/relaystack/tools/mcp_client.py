@@ -149,7 +149,9 @@ async def _open(
         # The answers come on the GET stream, which stays open between operations: its
         # idle limit is the SDK's (minutes); each operation has the server's deadline.
         read, write = await stack.enter_async_context(
-            sse_client(server.url, headers=headers, timeout=server.timeout, httpx_client_factory=http)
+            sse_client(
+                server.url, headers=headers, timeout=server.timeout, httpx_client_factory=http
+            )
         )
     else:
         client = await stack.enter_async_context(

@@ -9,6 +9,7 @@ a line in the catalog.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 from relaystack.catalog import TOOL_KINDS
@@ -27,6 +28,13 @@ class ToolSet:
         definitions: dict[str, list[tuple[int, Any]]] = {}
         for index, definition in enumerate(request.tools or []):
             definitions.setdefault(definition.type, []).append((index, definition))
+        client_names = frozenset(
+            name
+            for tool in request.tools or []
+            if not TOOL_KINDS[tool.type].runs_on_server
+            for name in TOOL_KINDS[tool.type].chat_names(tool)
+        )
+        context = replace(context, client_names=client_names)
         self._sessions: dict[str, ToolSession] = {
             tool_type: cast(ServerTool, TOOL_KINDS[tool_type]).begin(found, context)
             for tool_type, found in definitions.items()

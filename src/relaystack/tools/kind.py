@@ -93,6 +93,9 @@ class ToolContext:
     history: Sequence[Item]  # what the turn sees before its output: context, then input
     search: SearchBackends | None = None  # web search's backends (None: not configured)
     include: Sequence[str] = ()  # the request's ``include``
+    # Chat names the request's client-side tools take (a server's tool of the same name
+    # is offered under another).
+    client_names: frozenset[str] = frozenset()
 
 
 class ToolSession(Protocol):

@@ -243,7 +243,8 @@ class McpSession:
         for server in self._servers.values():
             for tool in server.listing["tools"]:
                 name = tool["name"]
-                if name in self._names:  # two servers' tools of one name
+                if name in self._names or name in self._context.client_names:
+                    # two servers' tools of one name, or a client function's name
                     name = f"{server.definition.server_label}__{name}"
                 self._names[name] = (server, tool["name"])
                 function: dict[str, Any] = {"name": name, "parameters": tool["input_schema"]}

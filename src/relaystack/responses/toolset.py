@@ -28,17 +28,14 @@ class ToolSet:
         definitions: dict[str, list[tuple[int, Any]]] = {}
         for index, definition in enumerate(request.tools or []):
             definitions.setdefault(definition.type, []).append((index, definition))
-        client_names = frozenset(
-            name
-            for tool in request.tools or []
-            if not TOOL_KINDS[tool.type].runs_on_server
-            for name in TOOL_KINDS[tool.type].chat_names(tool)
-        )
-        context = replace(context, client_names=client_names)
+        server_side = [t for t in definitions if TOOL_KINDS[t].runs_on_server]
+        if server_side:
+            context = replace(context, client_names=_client_names(request))
         self._sessions: dict[str, ToolSession] = {
-            tool_type: cast(ServerTool, TOOL_KINDS[tool_type]).begin(found, context)
-            for tool_type, found in definitions.items()
-            if TOOL_KINDS[tool_type].runs_on_server
+            tool_type: cast(ServerTool, TOOL_KINDS[tool_type]).begin(
+                definitions[tool_type], context
+            )
+            for tool_type in server_side
         }
 
     @property
@@ -127,6 +124,16 @@ def required_without_tools() -> InvalidRequest:
         "Tool choice 'required' needs at least one tool in 'tools'.",
         param="tool_choice",
         code="invalid_value",
+    )
+
+
+def _client_names(request: CreateResponseRequest) -> frozenset[str]:
+    """The chat names the request's client-side tools take."""
+    return frozenset(
+        name
+        for tool in request.tools or []
+        if not TOOL_KINDS[tool.type].runs_on_server
+        for name in TOOL_KINDS[tool.type].chat_names(tool)
     )
 
 

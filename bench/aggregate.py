@@ -84,12 +84,18 @@ class Target:
         return f"MISS by {amount} ({rel:.0%} {'over' if self.upper else 'under'})"
 
 
-# endpoint -> (added p50 at c=1 ms, rps at c=32, added TTFB at c=1 ms or None)
-ENDPOINT_TARGETS: dict[str, tuple[float, float, float | None]] = {
+# endpoint -> (added p50 at c=1 ms, rps at c=32 or None, added TTFB at c=1 ms or None)
+ENDPOINT_TARGETS: dict[str, tuple[float, float | None, float | None]] = {
     "chat": (1.5, 1000, None),
     "chat-stream": (2.0, 500, None),
     "responses": (3.0, 400, None),
     "responses-stream": (4.0, 250, 2.0),
+    # Against the same MCP turn done directly (bench/mcp_direct.py): two mock streams
+    # and one MCP session. At c=32 the MCP server is the bottleneck (one Python
+    # process), so there is no throughput target; the first byte of a streamed MCP
+    # turn comes before any of that work, so none for TTFB either.
+    "responses-mcp": (3.0, None, None),
+    "responses-mcp-stream": (3.0, None, None),
 }
 
 
@@ -111,6 +117,8 @@ def target_rows(
             t = Target(f"{ep}: added TTFB p50 vs direct, c=1", ttfb_goal, "ms", True)
             v = added(cells, candidate, ep, 1, "ttfb_ms", "p50")
             rows.append((t.label, f"<= {ttfb_goal} ms", f"{v:.2f} ms", t.verdict(v)))
+        if rps_goal is None:
+            continue
         t = Target(f"{ep}: requests/s, c={high_c}", rps_goal, "rps", False)
         v = med.get((candidate, ep, high_c), {}).get("rps", float("nan"))
         rows.append((t.label, f">= {rps_goal:.0f} rps", f"{v:.0f} rps", t.verdict(v)))

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import orjson
 
 from bench.httpclient import Connection, Result, build_request
+from bench.mcp_direct import McpTurn
 from bench.mock_upstream import install_uvloop
 from bench.netguard import split_base_url
 from bench.stats import summarize_ms
@@ -70,23 +73,24 @@ class Recorder:
             self.samples.append(message[:300])
 
 
+Send = Callable[[], Awaitable[Result]]  # one request (or one direct MCP turn), its answer
+
+
 async def _drive(
-    conns: list[Connection],
-    raw: bytes,
+    senders: list[Send],
     wl: Workload,
     count: int,
     deadline: float,
-    timeout: float,
     rec: Recorder | None,
 ) -> int:
     issued = 0
 
-    async def worker(conn: Connection) -> None:
+    async def worker(send: Send) -> None:
         nonlocal issued
         while issued < count and time.perf_counter() < deadline:
             issued += 1
             try:
-                res = await conn.request(raw, wl.marker, timeout)
+                res = await send()
             except Exception as exc:  # any failure of one request is an error count
                 if rec is not None:
                     rec.error(f"{type(exc).__name__}: {exc}")
@@ -99,7 +103,7 @@ async def _drive(
             else:
                 rec.ok(res, wl.stream)
 
-    await asyncio.gather(*(worker(c) for c in conns))
+    await asyncio.gather(*(worker(s) for s in senders))
     return issued
 
 
@@ -109,17 +113,23 @@ async def run_load(spec: LoadSpec) -> dict[str, object]:
     extra = mcp_tools(spec.mcp_url) if wl.mcp else {}
     raw = build_request("POST", host, port, prefix + wl.path, wl.body(spec.model, **extra))
     conns = [Connection(host, port) for _ in range(spec.concurrency)]
+    turns = [McpTurn(c, host, port, prefix + wl.path, spec.model) for c in conns if wl.mcp_direct]
+    senders: list[Send] = [
+        functools.partial(turn.run, spec.mcp_url, wl.marker, spec.timeout) for turn in turns
+    ] or [functools.partial(conn.request, raw, wl.marker, spec.timeout) for conn in conns]
     try:
         if spec.warmup:
             warm_deadline = time.perf_counter() + min(spec.duration, 15.0)
-            await _drive(conns, raw, wl, spec.warmup, warm_deadline, spec.timeout, None)
+            await _drive(senders, wl, spec.warmup, warm_deadline, None)
         rec = Recorder()
         t0 = time.perf_counter()
-        issued = await _drive(conns, raw, wl, spec.requests, t0 + spec.duration, spec.timeout, rec)
+        issued = await _drive(senders, wl, spec.requests, t0 + spec.duration, rec)
         elapsed = time.perf_counter() - t0
     finally:
         for c in conns:
             c.close()
+        for turn in turns:
+            await turn.aclose()
     ok = len(rec.latency)
     return {
         "url": spec.url,
@@ -157,7 +167,7 @@ def parse_args(argv: list[str] | None = None) -> LoadSpec:
     a = p.parse_args(argv)
     if a.requests < 1 or a.concurrency < 1 or a.duration <= 0:
         p.error("-n, -c and --duration must be positive")
-    if WORKLOADS[a.workload].mcp and not a.mcp_url:
+    if (WORKLOADS[a.workload].mcp or WORKLOADS[a.workload].mcp_direct) and not a.mcp_url:
         p.error(f"--workload {a.workload} needs --mcp-url")
     return LoadSpec(
         a.url,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from bench.procs import REPO_ROOT, bench_env
-from bench.workloads import DIRECT_EQUIVALENT, SERVER_ONLY
+from bench.workloads import DIRECT_EQUIVALENT, MCP_WORKLOADS, SERVER_ONLY
 
 ENDPOINTS = (
     "chat",
@@ -82,7 +82,7 @@ def run_cell(cand: Candidate, endpoint: str, level: Level, timeout: float) -> di
         "--timeout",
         str(timeout),
     ]
-    if cand.mcp_url and workload in MCP_ENDPOINTS:
+    if cand.mcp_url and workload in MCP_WORKLOADS:
         cmd += ["--mcp-url", cand.mcp_url]
     hard_limit = level.duration + 2 * timeout + 30  # warmup, drain, start-up
     popen = subprocess.Popen(

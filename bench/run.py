@@ -166,7 +166,7 @@ def _cpu() -> str:
 def _candidates(
     a: argparse.Namespace, mock_url: str, server_url: str | None, mcp_url: str = ""
 ) -> list[Candidate]:
-    cands = [Candidate("direct", mock_url, MOCK_MODEL, direct=True)]
+    cands = [Candidate("direct", mock_url, MOCK_MODEL, direct=True, mcp_url=mcp_url)]
     if server_url:
         cands.append(Candidate("relaystack", server_url, PUBLIC_MODEL, mcp_url=mcp_url))
     for spec in a.extra:

@@ -127,6 +127,9 @@ class Workload:
     marker: bytes  # first-token marker inside the body
     check: Check
     mcp: bool = False  # offers the bench's MCP server: one call, then the answer
+    # The direct baseline of an MCP cell: what relaystack does, without relaystack (see
+    # bench/mcp_direct.py); ``body`` is its first chat request.
+    mcp_direct: bool = False
 
     def body(self, model: str, **extra: object) -> bytes:
         if self.path.endswith("/chat/completions"):
@@ -167,6 +170,14 @@ WORKLOADS: dict[str, Workload] = {
             check_mcp_stream,
             mcp=True,
         ),
+        Workload(
+            "mcp-direct",
+            "/chat/completions",
+            True,
+            b'"content"',
+            check_chat_stream,
+            mcp_direct=True,
+        ),
         Workload("embeddings", "/embeddings", False, b"", lambda r: _status(r)),
         Workload("input-tokens", "/responses/input_tokens", False, b"", check_input_tokens),
     )
@@ -174,14 +185,14 @@ WORKLOADS: dict[str, Workload] = {
 
 # The mock does not speak the Responses API: the "direct" baseline for a responses
 # cell is what relaystack itself asks upstream for, a chat stream of the same length.
-# An MCP cell asks upstream twice and calls the MCP server once; its baseline is still
-# the one text stream (the tool-call stream and the MCP call are not in it).
-# Cells only relaystack answers (the mock has no equivalent): no direct baseline.
-SERVER_ONLY = frozenset({"input-tokens"})
-
+# An MCP cell asks upstream twice and calls the MCP server: its baseline does the same
+# directly (the tool-call stream, one MCP session listing and calling, the text stream).
 DIRECT_EQUIVALENT = {
     "responses": "chat-stream",
     "responses-stream": "chat-stream",
-    "responses-mcp": "chat-stream",
-    "responses-mcp-stream": "chat-stream",
+    "responses-mcp": "mcp-direct",
+    "responses-mcp-stream": "mcp-direct",
 }
+MCP_WORKLOADS = ("responses-mcp", "responses-mcp-stream", "mcp-direct")
+# Cells only relaystack answers (the mock has no equivalent): no direct baseline.
+SERVER_ONLY = frozenset({"input-tokens"})

@@ -30,7 +30,7 @@ def test_duplicate_tool_names_are_a_400(server: str, upstream: MockUpstream) -> 
     )
     assert reply.status_code == 400
     error = reply.json()["error"]
-    assert error["param"] == "tools"
+    assert error["param"] == "tools[1]"  # the definition that offers the name again
     assert "lookup" in error["message"]
     assert len(upstream.requests) == sent
 

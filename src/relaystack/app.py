@@ -62,7 +62,7 @@ from relaystack.search.config import WebSearchConfig
 from relaystack.store.jobs import SqlJobStore
 from relaystack.store.runners import PostgresSettings
 from relaystack.store.sql import SqlStore, open_failure
-from relaystack.tools.kind import HttpClientFactory, plain_http_client
+from relaystack.tools.kind import HttpClientFactory
 
 log = logging.getLogger(__name__)
 
@@ -94,23 +94,29 @@ def upstream_transport(
 
 
 def _tool_http(recording: RecordingConfig) -> HttpClientFactory:
-    """The HTTP of server-side tools (MCP servers): recorded like upstream calls."""
-    if recording.mode == "live":
-        return plain_http_client
-    from relaystack.recording.transport import RecordingTransport
+    """The HTTP of server-side tools (MCP servers, search backends): recorded like
+    upstream calls."""
+    # One transport (one pool, one SSL context) under every tool client: a transport of
+    # its own per client built an SSL context each time, 40-90 ms per MCP session
+    # measured on the 2-core bench machine. No cap on connections (each open MCP
+    # session holds its listening stream), as when every client had its own pool.
+    transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(
+        limits=httpx.Limits(max_connections=None, max_keepalive_connections=100)
+    )
+    if recording.mode != "live":
+        from relaystack.recording.transport import RecordingTransport
 
-    assert recording.directory is not None
-    # One transport for every tool client, so identical calls in one test are counted
-    # (and found) in order; the clients come and go, the transport stays open.
-    shared = _KeptOpen(
-        RecordingTransport(
-            httpx.AsyncHTTPTransport(),
+        assert recording.directory is not None
+        # Shared, so identical calls in one test are counted (and found) in order.
+        transport = RecordingTransport(
+            transport,
             mode=recording.mode,
             directory=Path(recording.directory),
             base_url="",
             pacing=recording.pacing,
         )
-    )
+    # The clients come and go, the transport stays open.
+    shared = _KeptOpen(transport)
 
     def client(
         headers: dict[str, str] | None = None,

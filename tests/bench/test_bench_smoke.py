@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from bench.httpclient import Result
-from bench.procs import REPO_ROOT, Proc, bench_env, free_port, start_mock
+from bench.procs import REPO_ROOT, Proc, bench_env, free_port, start_mcp_server, start_mock
 from bench.workloads import check_chat_stream, check_responses_json, check_responses_stream
 
 
@@ -97,6 +97,28 @@ def test_loadgen_runs_clean_against_mock(mock: int, workload: str) -> None:
     result = json.loads(out.stdout)
     assert result["errors"] == 0, result["error_samples"]
     assert result["ok"] == 50
+
+
+def test_the_direct_mcp_turn_runs_clean_against_mock_and_mcp_server(
+    mock: int, tmp_path: Path
+) -> None:
+    """The MCP cells' baseline: a tool-call stream, one MCP session, the text stream."""
+    port = free_port()
+    mcp = start_mcp_server(port, tmp_path / "mcp.log")
+    try:
+        cmd = [
+            *(sys.executable, "-m", "bench.loadgen", "--url", f"http://127.0.0.1:{mock}/v1"),
+            *("--workload", "mcp-direct", "-n", "10", "-c", "2", "--duration", "20"),
+            *("--mcp-url", f"http://127.0.0.1:{port}/mcp"),
+        ]
+        out = subprocess.run(
+            cmd, cwd=REPO_ROOT, env=bench_env(), capture_output=True, timeout=60, check=True
+        )
+    finally:
+        mcp.stop()
+    result = json.loads(out.stdout)
+    assert result["errors"] == 0, result["error_samples"]
+    assert result["ok"] == 10
 
 
 def test_loadgen_refuses_non_loopback() -> None:

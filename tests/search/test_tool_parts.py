@@ -12,13 +12,10 @@ from openai.types.responses import (
     ResponseWebSearchCallSearchingEvent,
 )
 
-from relaystack.ids import IdSource
 from relaystack.search import SearchResult, UserLocation
 from relaystack.search.call_item import (
     EVENT_TYPES,
-    SOURCES_INCLUDE,
-    new_call_id,
-    presented,
+    sources_of,
     web_search_call,
 )
 from relaystack.search.citations import citations_in
@@ -74,9 +71,15 @@ def test_bad_definitions_name_the_field(tool: dict[str, object], location: str) 
     assert caught.value.errors()[0]["loc"][0] == location
 
 
-def test_the_call_item_is_openais_shape_and_sources_need_include() -> None:
-    item_id = new_call_id(IdSource(make=lambda prefix: f"{prefix}_1"))
-    stored = web_search_call(item_id, "saturn rings", results=RESULTS)
+def test_the_call_item_is_openais_shape_with_and_without_sources() -> None:
+    # Whether sources are included is the session's choice (``include``), tested over
+    # HTTP in tests/tools/test_web_search.py; here: both shapes are OpenAI's.
+    item_id = "ws_1"
+    bare = web_search_call(item_id, "saturn rings")
+    assert bare["action"] == {"type": "search", "query": "saturn rings"}
+    assert ResponseFunctionWebSearch.model_validate(bare).model_dump(exclude_none=True) == bare
+    stored = web_search_call(item_id, "saturn rings")
+    stored["action"]["sources"] = sources_of(RESULTS)  # one source per distinct url
     assert stored == {
         "id": "ws_1",
         "type": "web_search_call",
@@ -92,10 +95,6 @@ def test_the_call_item_is_openais_shape_and_sources_need_include() -> None:
     }
     parsed = ResponseFunctionWebSearch.model_validate(stored)
     assert parsed.model_dump(exclude_none=True) == stored
-    assert presented(stored, [SOURCES_INCLUDE]) == stored
-    shown = presented(stored, None)
-    assert shown["action"] == {"type": "search", "query": "saturn rings"}
-    assert "sources" in stored["action"]  # the stored item is left alone
     running = web_search_call(item_id, "saturn rings", status="in_progress")
     assert ResponseFunctionWebSearch.model_validate(running).status == "in_progress"
 

@@ -1,12 +1,15 @@
 """Real MCP servers for the tests: the official SDK's FastMCP on loopback sockets.
 
 One set of tools (``add``, ``echo``, ``fail``) served over Streamable HTTP, over SSE,
-and over Streamable HTTP behind a bearer token. Each server counts the tool calls it ran.
+and over Streamable HTTP behind a bearer token. Each server counts the tool calls it ran;
+``RequestLog`` keeps what a server was asked, to see how sessions are opened and closed.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
+from dataclasses import dataclass
 from typing import Any
 
 from mcp.server.fastmcp import FastMCP
@@ -52,6 +55,50 @@ class BearerOnly:
                 await _unauthorized(send)
                 return
         await self.app(scope, receive, send)
+
+
+@dataclass(frozen=True)
+class Seen:
+    http_method: str
+    rpc_method: str | None  # the JSON-RPC method of a POST (None: a response, or no body)
+    session: str | None  # the mcp-session-id header
+
+
+class RequestLog:
+    """Keeps every HTTP request's method, JSON-RPC method and session id, then serves it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.seen: list[Seen] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode().lower(): v.decode() for k, v in scope["headers"]}
+        messages = []
+        body = b""
+        if scope["method"] == "POST":
+            while True:
+                message = await receive()
+                messages.append(message)
+                body += message.get("body", b"")
+                if not message.get("more_body"):
+                    break
+        rpc = json.loads(body) if body else None
+        method = rpc.get("method") if isinstance(rpc, dict) else None
+        self.seen.append(Seen(scope["method"], method, headers.get("mcp-session-id")))
+
+        async def replayed() -> Any:
+            return messages.pop(0) if messages else await receive()
+
+        await self.app(scope, replayed, send)
+
+    def rpc(self, method: str) -> list[Seen]:
+        return [seen for seen in self.seen if seen.rpc_method == method]
+
+    def deleted(self) -> set[str | None]:
+        return {seen.session for seen in self.seen if seen.http_method == "DELETE"}
 
 
 async def _unauthorized(send: Send) -> None:

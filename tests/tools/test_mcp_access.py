@@ -79,6 +79,12 @@ def test_an_authorization_header_is_a_400_pointing_to_authorization(
         ({"server_url": "ftp://example.com/mcp"}, "tools[0]"),
         ({"server_url": None}, "tools[0]"),
         ({"connector_id": "nope"}, "tools[0].connector_id"),
+        ({"server_url": "http://127.0.0.1:9/mcp", "connector_id": "x"}, "tools[0]"),
+        ({"server_label": "no spaces", "server_url": "http://h/mcp"}, "tools[0].server_label"),
+        ({"server_label": None, "server_url": "http://h/mcp"}, "tools[0].server_label"),
+        ({"server_url": "http://h/mcp", "require_approval": "often"}, "tools[0].require_approval"),
+        ({"server_url": "http://h/mcp", "allowed_tools": 5}, "tools[0].allowed_tools"),
+        ({"server_url": "http://h/mcp", "headers": {"X": 1}}, "tools[0].headers"),
     ],
 )
 def test_bad_definitions_are_400s_naming_the_field(

@@ -220,3 +220,16 @@ def test_tool_calls_are_counted_by_type_and_outcome(
     # The listing and the good call completed; the failing tool's call failed.
     assert _tool_calls_metric(server, "completed") == before["completed"] + 2
     assert _tool_calls_metric(server, "failed") == before["failed"] + 1
+
+
+def test_an_mcp_tool_named_like_a_function_is_offered_under_its_server_label(
+    client: openai.OpenAI, upstream: MockUpstream, mcp: McpServers
+) -> None:
+    function = {"type": "function", "name": "add", "parameters": {"type": "object"}}
+    upstream.queue(Reply(tool_calls=[call("c1", "calc__add", a=1, b=2)]), Reply(content=["3"]))
+    response = create(client, tools=[function, calc(mcp.http_url)])
+    names = [tool["function"]["name"] for tool in upstream.requests[0]["tools"]]
+    assert sorted(names) == ["add", "calc__add", "echo", "fail"]
+    ran = response["output"][1]
+    assert (ran["type"], ran["name"], ran["output"]) == ("mcp_call", "add", "3")
+    assert mcp.calls["add"] == 1

@@ -107,10 +107,10 @@ def test_a_turn_with_an_mcp_call_replays_with_the_server_and_upstream_stopped(
     endpoints = Counter(
         json.loads(path.read_text())["request"]["endpoint"] for path in recordings.iterdir()
     )
-    # The two model calls, and two MCP sessions: initialize, the initialized notification
-    # (its empty 202) and tools/list each, and the call's session then calls the tool.
-    # The listening streams and the DELETEs that end the sessions are not recorded.
-    assert endpoints == {"/v1/chat/completions": 2, "/mcp": 7}
+    # The two model calls, and one MCP session for the whole response: initialize, the
+    # initialized notification (its empty 202), tools/list, then the call on the same
+    # session. The listening stream and the DELETE that ends the session are not recorded.
+    assert endpoints == {"/v1/chat/completions": 2, "/mcp": 4}
 
 
 def stream_turn(client: openai.OpenAI, mcp_url: str) -> list[tuple[str, str | None]]:

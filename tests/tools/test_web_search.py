@@ -142,6 +142,56 @@ def test_without_a_backend_web_search_is_a_400_naming_the_tool(client: openai.Op
     assert error["param"] == "tools[1]" and error["code"] == "web_search_not_configured"
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("web_search", "web_search_preview"),
+        ("web_search_preview_2025_03_11", "web_search"),
+        ("web_search", "web_search"),
+    ],
+)
+def test_the_search_tool_given_twice_under_any_names_is_a_400_naming_the_second(
+    search_client: openai.OpenAI, upstream: MockUpstream, first: str, second: str
+) -> None:
+    function = {"type": "function", "name": "lookup", "parameters": {"type": "object"}}
+    with pytest.raises(openai.BadRequestError) as caught:
+        search_client.responses.create(
+            model=MODEL,
+            input="hi",
+            tools=[{"type": first}, function, {"type": second}],  # type: ignore[list-item]
+        )
+    error = caught.value.body
+    assert isinstance(error, dict)
+    assert error["param"] == "tools[2]" and error["code"] == "invalid_value"
+    assert "tools[0] and tools[2]" in error["message"]
+    assert upstream.requests == []
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [
+        ({"search_context_size": "huge"}, "tools[1].search_context_size"),
+        ({"user_location": {"type": "approximate", "country": "USA"}}, "tools[1].user_location"),
+        ({"filters": {"allowed_domains": "nasa.gov"}}, "tools[1].filters.allowed_domains"),
+        ({"external_web_access": "sometimes"}, "tools[1].external_web_access"),
+        ({"safe_search": True}, "tools[1].safe_search"),
+    ],
+)
+def test_bad_search_definitions_are_400s_naming_the_field(
+    search_client: openai.OpenAI, extra: dict[str, Any], param: str
+) -> None:
+    function = {"type": "function", "name": "lookup", "parameters": {"type": "object"}}
+    with pytest.raises(openai.BadRequestError) as caught:
+        search_client.responses.create(
+            model=MODEL,
+            input="hi",
+            tools=[function, {"type": "web_search", **extra}],  # type: ignore[list-item]
+        )
+    error = caught.value.body
+    assert isinstance(error, dict)
+    assert error["param"].startswith(param), error
+
+
 def test_no_external_access_answers_from_earlier_results_offline(
     search_client: openai.OpenAI,
     upstream: MockUpstream,

@@ -19,6 +19,7 @@ from relaystack.catalog import (
     offered_names,
     tagged_union,
 )
+from relaystack.errors import InvalidRequest
 from relaystack.responses.prompt_templates import PromptRef
 from relaystack.strict import StrictModel, check_metadata
 
@@ -136,10 +137,20 @@ class CreateResponseRequest(StrictModel):
     @field_validator("tools")
     @classmethod
     def _unique_tool_names(cls, tools: list[Any] | None) -> list[Any] | None:
-        names = offered_names(tools or [])
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"tool names must be unique, but '{name}' is used twice")
+        first: dict[str, int] = {}
+        for index, tool in enumerate(tools or []):
+            for name in offered_names([tool]):
+                if name in first:
+                    # Raised as is (pydantic passes on what is not a ValueError), so the
+                    # error names the definition: web_search and web_search_preview
+                    # together land here too (one search tool under two names).
+                    raise InvalidRequest(
+                        f"Tool names must be unique, but '{name}' is offered by both "
+                        f"tools[{first[name]}] and tools[{index}].",
+                        param=f"tools[{index}]",
+                        code="invalid_value",
+                    )
+                first[name] = index
         return tools
 
     @property

@@ -296,6 +296,8 @@ class ResponsesService:
                 error_type="server_error",
             )
             final = machine.fail(turn.failure)
+        finally:
+            turn.tools.close()  # e.g. MCP's server sessions: nothing after this uses them
         _report(call, turn, machine, turn.failure.code if turn.failure else None)
         turn.ending = final
         try:

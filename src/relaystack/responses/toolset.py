@@ -9,6 +9,7 @@ a line in the catalog.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any, cast
 
 from relaystack.catalog import TOOL_KINDS
@@ -27,10 +28,14 @@ class ToolSet:
         definitions: dict[str, list[tuple[int, Any]]] = {}
         for index, definition in enumerate(request.tools or []):
             definitions.setdefault(definition.type, []).append((index, definition))
+        server_side = [t for t in definitions if TOOL_KINDS[t].runs_on_server]
+        if server_side:
+            context = replace(context, client_names=_client_names(request))
         self._sessions: dict[str, ToolSession] = {
-            tool_type: cast(ServerTool, TOOL_KINDS[tool_type]).begin(found, context)
-            for tool_type, found in definitions.items()
-            if TOOL_KINDS[tool_type].runs_on_server
+            tool_type: cast(ServerTool, TOOL_KINDS[tool_type]).begin(
+                definitions[tool_type], context
+            )
+            for tool_type in server_side
         }
 
     @property
@@ -75,6 +80,11 @@ class ToolSet:
             choice = "auto"
         return Offer(tools=tools, names_of=self.names_of, choice=choice)
 
+    def close(self) -> None:
+        """The rounds are over: every session lets go of what it holds."""
+        for session in self._sessions.values():
+            session.close()
+
     def annotations(self, text: str) -> list[dict[str, Any]]:
         """What the server-side tools annotate an ``output_text`` of the answer with."""
         return [note for session in self._sessions.values() for note in session.annotations(text)]
@@ -114,6 +124,16 @@ def required_without_tools() -> InvalidRequest:
         "Tool choice 'required' needs at least one tool in 'tools'.",
         param="tool_choice",
         code="invalid_value",
+    )
+
+
+def _client_names(request: CreateResponseRequest) -> frozenset[str]:
+    """The chat names the request's client-side tools take."""
+    return frozenset(
+        name
+        for tool in request.tools or []
+        if not TOOL_KINDS[tool.type].runs_on_server
+        for name in TOOL_KINDS[tool.type].chat_names(tool)
     )
 
 

@@ -4,23 +4,22 @@
      "action": {"type": "search", "query": "...",
                 "sources": [{"type": "url", "url": "..."}]}}
 
-The stored item always keeps ``sources``; a response shows them only when the request
-asked for ``include: ["web_search_call.action.sources"]`` (``presented``). While the
-call runs, the stream says ``response.web_search_call.in_progress``, ``.searching`` and
-``.completed`` (each with ``item_id`` and ``output_index``), between the item's
-``output_item.added`` (status ``in_progress``) and ``output_item.done``.
+``sources`` join the item only when the request asked for
+``include: ["web_search_call.action.sources"]`` (the session adds them when the search
+has run), so the stored item is the one the response showed. While the call runs, the
+stream says ``response.web_search_call.in_progress``, ``.searching`` and ``.completed``
+(each with ``item_id`` and ``output_index``), between the item's ``output_item.added``
+(status ``in_progress``) and ``output_item.done``.
 (The Open Responses spec has no web search item; these shapes are OpenAI's.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Literal, NotRequired, TypedDict
 
-from relaystack.ids import IdSource
 from relaystack.search.base import SearchResult
 
-ID_PREFIX = "ws"
 SOURCES_INCLUDE = "web_search_call.action.sources"
 
 WebSearchStatus = Literal["in_progress", "searching", "completed", "failed"]
@@ -55,10 +54,6 @@ class WebSearchCallItem(TypedDict):
     action: WebSearchAction
 
 
-def new_call_id(ids: IdSource) -> str:
-    return ids(ID_PREFIX)
-
-
 def sources_of(results: Iterable[SearchResult]) -> list[WebSearchSource]:
     """One ``url`` source per distinct url, in result order."""
     urls = dict.fromkeys(result.url for result in results)
@@ -66,22 +61,8 @@ def sources_of(results: Iterable[SearchResult]) -> list[WebSearchSource]:
 
 
 def web_search_call(
-    item_id: str,
-    query: str,
-    *,
-    status: WebSearchStatus = "completed",
-    results: Sequence[SearchResult] | None = None,
+    item_id: str, query: str, *, status: WebSearchStatus = "completed"
 ) -> WebSearchCallItem:
-    """The item as stored: with ``sources`` once there are results (even none found)."""
+    """The item without ``sources`` (added by whoever ran the search, when included)."""
     action: WebSearchAction = {"type": "search", "query": query}
-    if results is not None:
-        action["sources"] = sources_of(results)
     return {"id": item_id, "type": "web_search_call", "status": status, "action": action}
-
-
-def presented(item: WebSearchCallItem, include: Iterable[str] | None) -> WebSearchCallItem:
-    """The item as a response shows it: ``sources`` only when ``include`` asks for them."""
-    if SOURCES_INCLUDE in (include or ()) or "sources" not in item["action"]:
-        return item
-    action: WebSearchAction = {"type": "search", "query": item["action"]["query"]}
-    return {**item, "action": action}

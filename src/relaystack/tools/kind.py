@@ -93,6 +93,9 @@ class ToolContext:
     history: Sequence[Item]  # what the turn sees before its output: context, then input
     search: SearchBackends | None = None  # web search's backends (None: not configured)
     include: Sequence[str] = ()  # the request's ``include``
+    # Chat names the request's client-side tools take (a server's tool of the same name
+    # is offered under another).
+    client_names: frozenset[str] = frozenset()
 
 
 class ToolSession(Protocol):
@@ -143,6 +146,11 @@ class ToolSession(Protocol):
     def annotations(self, text: str) -> list[dict[str, Any]]:
         """The annotations this tool puts on the answer's ``output_text`` (web search's
         ``url_citation``s)."""
+        ...
+
+    def close(self) -> None:
+        """The response's rounds are over (or were cut short): release what the session
+        holds (MCP's open server sessions). Returns at once; no I/O is awaited."""
         ...
 
 

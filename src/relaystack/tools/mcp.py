@@ -4,7 +4,8 @@ Per response, an ``McpSession`` lists each server's tools (an ``mcp_list_tools``
 not again when the turn's history already lists the same server), offers them to the
 model, and runs the calls it makes (``mcp_call`` items), or asks the user first
 (``mcp_approval_request``, which ends the turn) when ``require_approval`` says so. An
-approved request is run once, before the first model call of the next turn.
+approved request is run once, before the first model call of the next turn. Each
+server gets one SDK session per response (``McpConnection``), closed when it ends.
 Credentials (``authorization``, ``headers``) reach the server only: they are left out of
 the echoed and stored tools, and recordings keep no headers.
 """
@@ -24,7 +25,7 @@ from relaystack.items.events import Event, EventSequence
 from relaystack.items.kind import Item, ItemKind
 from relaystack.strict import StrictModel
 from relaystack.tools.kind import ChatTool, ToolContext
-from relaystack.tools.mcp_client import McpServer, McpUnavailable, call_tool, list_tools
+from relaystack.tools.mcp_client import McpConnection, McpServer, McpUnavailable
 from relaystack.tools.mcp_items import (
     MCP_APPROVAL_REQUEST,
     MCP_APPROVAL_RESPONSE,
@@ -148,7 +149,7 @@ MCP = McpTool()
 class _Server:
     definition: McpDefinition
     param: str  # where it is in the request: tools[i]
-    connection: McpServer
+    connection: McpConnection  # opened by its first operation, closed with the response
     listing: McpListToolsItem
 
 
@@ -176,7 +177,10 @@ class McpSession:
         self._opening += self._approved_calls()
         self._names: dict[str, tuple[_Server, str]] = {}
 
-    def _connect(self, definition: McpDefinition, param: str) -> McpServer:
+    def _connect(self, definition: McpDefinition, param: str) -> McpConnection:
+        return McpConnection(self._server(definition, param), self._context.http)
+
+    def _server(self, definition: McpDefinition, param: str) -> McpServer:
         settings = self._context.settings.mcp
         if definition.connector_id is None:
             assert definition.server_url is not None
@@ -239,7 +243,8 @@ class McpSession:
         for server in self._servers.values():
             for tool in server.listing["tools"]:
                 name = tool["name"]
-                if name in self._names:  # two servers' tools of one name
+                if name in self._names or name in self._context.client_names:
+                    # two servers' tools of one name, or a client function's name
                     name = f"{server.definition.server_label}__{name}"
                 self._names[name] = (server, tool["name"])
                 function: dict[str, Any] = {"name": name, "parameters": tool["input_schema"]}
@@ -293,6 +298,10 @@ class McpSession:
     def annotations(self, text: str) -> list[dict[str, Any]]:
         return []
 
+    def close(self) -> None:
+        for server in self._servers.values():
+            server.connection.close()
+
     # ----- running ---------------------------------------------------------------
 
     def _needs_approval(self, server: _Server, tool: str) -> bool:
@@ -310,7 +319,7 @@ class McpSession:
     async def _list(self, server: _Server, item: Item) -> None:
         label = server.definition.server_label
         try:
-            tools = await list_tools(server.connection, self._context.http)
+            tools = await server.connection.list_tools()
         except McpUnavailable as exc:
             item["error"] = f"Error retrieving tool list from MCP server: '{label}'. {exc}"
             raise ApiError(
@@ -331,9 +340,7 @@ class McpSession:
             item["status"], item["error"] = "failed", f"Invalid arguments: {exc}"
             return
         try:
-            output, is_error = await call_tool(
-                server.connection, self._context.http, item["name"], arguments
-            )
+            output, is_error = await server.connection.call_tool(item["name"], arguments)
         except McpUnavailable as exc:
             item["status"], item["error"] = "failed", f"Error calling the MCP server: {exc}"
             return

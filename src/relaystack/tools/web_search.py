@@ -244,6 +244,9 @@ class WebSearchSession:
     def annotations(self, text: str) -> list[dict[str, Any]]:
         return [dict(citation) for citation in citations_in(text, self._cited)]
 
+    def close(self) -> None:
+        pass  # the backends' client is the app's, shared by every response
+
 
 def _event(seq: EventSequence, type: str, item: Item, output_index: int) -> Event:
     return seq.tool_call(type, item_id=item["id"], output_index=output_index)

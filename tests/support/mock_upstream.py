@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from relaystack.inference.retry import RetryConfig
 
 RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "recordings"
 MODELS = ["gpt-4o", "mock-model"]
@@ -41,6 +44,13 @@ class Reply:
     chunks: list[dict[str, Any]] | None = None  # verbatim chunks (from a recording)
     expect_body: dict[str, Any] | None = None  # answer 418 unless the body equals this
     delay: float = 0.0  # seconds between chunks
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. retry-after on a 429
+
+
+def every_attempt(reply: Reply) -> list[Reply]:
+    """A 429 or 503 ``reply`` for each of the calls a provider makes (it retries those)
+    by default, so that the client sees it."""
+    return [reply] * RetryConfig().attempts
 
 
 def recording(name_prefix: str) -> dict[str, Any]:
@@ -61,6 +71,7 @@ class MockUpstream:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.arrivals: list[float] = []  # wall-clock time of each chat request
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self.app = Starlette(
@@ -80,6 +91,7 @@ class MockUpstream:
             self._replies.clear()
             self.requests.clear()
             self.headers.clear()
+            self.arrivals.clear()
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         with self._lock:
@@ -110,6 +122,7 @@ class MockUpstream:
 
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
+        self.arrivals.append(time.time())
         self.requests.append(body)
         self.headers.append(dict(request.headers))
         reply = self._next_reply(body)
@@ -119,7 +132,7 @@ class MockUpstream:
                 status_code=418,
             )
         if reply.status != 200:
-            return JSONResponse(reply.error_body, status_code=reply.status)
+            return JSONResponse(reply.error_body, status_code=reply.status, headers=reply.headers)
         chunks = reply.chunks if reply.chunks is not None else _chunks(body["model"], reply)
         # Like OpenAI's, each answer names itself, for relaystack's log lines.
         headers = {"x-request-id": f"mock-req-{len(self.requests)}"}

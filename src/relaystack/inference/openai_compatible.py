@@ -13,6 +13,7 @@ from httpx_aiohttp import AiohttpTransport
 
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
 from relaystack.inference.openai_compatible_config import OpenAICompatibleProviderConfig
+from relaystack.inference.retry import RetrySchedule
 from relaystack.telemetry import telemetry
 from relaystack.wire.json import dumps, loads, loads_lenient
 from relaystack.wire.sse import PayloadDecoder
@@ -79,14 +80,7 @@ class OpenAICompatibleProvider:
     async def stream_chat_completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         request = self._client.build_request("POST", "/chat/completions", content=dumps(body))
         deadline = asyncio.get_running_loop().time() + self.config.deadline
-        try:
-            async with asyncio.timeout_at(deadline):
-                response = await self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from exc
-        except TimeoutError:
-            raise self._deadline_error() from None
-        _note_request_id(response)
+        response = await self._send(request, deadline, stream=True)
         try:
             async with asyncio.timeout_at(deadline):
                 if response.status_code >= 400:
@@ -113,17 +107,40 @@ class OpenAICompatibleProvider:
         self, method: str, path: str, body: Any, quiet: bool = False
     ) -> dict[str, Any]:
         content = dumps(body) if body is not None else None
-        try:
-            async with asyncio.timeout(self.config.deadline):
-                response = await self._client.request(method, path, content=content)
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc, quiet=quiet) from exc
-        except TimeoutError:
-            raise self._deadline_error() from None
-        _note_request_id(response)
+        request = self._client.build_request(method, path, content=content)
+        deadline = asyncio.get_running_loop().time() + self.config.deadline
+        response = await self._send(request, deadline, stream=False, quiet=quiet)
         if response.status_code >= 400:
             raise self._status_error(response, quiet=quiet)
         return _parse_json(response.content, self.id)
+
+    async def _send(
+        self, request: httpx.Request, deadline: float, *, stream: bool, quiet: bool = False
+    ) -> httpx.Response:
+        """The upstream's answer to ``request``, its head only when ``stream``.
+
+        A 429 or 503 is an answer that came before any output, so the request is sent
+        again after a wait (``retry.py``) while the retries and the call's deadline
+        allow; the last answer is returned whatever its status.
+        """
+        clock = asyncio.get_running_loop().time
+        schedule = RetrySchedule(self.config.retry)
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    response = await self._client.send(request, stream=stream)
+            except httpx.HTTPError as exc:
+                raise self._transport_error(exc, quiet=quiet) from exc
+            except TimeoutError:
+                raise self._deadline_error() from None
+            _note_request_id(response)
+            status = response.status_code
+            wait = schedule.next_wait(status, response.headers.get("retry-after"))
+            if wait is None or clock() + wait >= deadline:
+                return response
+            await response.aclose()
+            log.info("upstream %s answered %s; calling again in %.2f s", self.id, status, wait)
+            await asyncio.sleep(wait)
 
     def _status_error(self, response: httpx.Response, quiet: bool = False) -> UpstreamError:
         message, code, param, body = _error_details(response)

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 from relaystack.config_model import ConfigModel
 from relaystack.inference.base import InferenceProvider
 from relaystack.inference.provider_type import ProviderContext, ProviderType
+from relaystack.inference.retry import RetryConfig
 
 
 class OpenAICompatibleProviderConfig(ConfigModel):
@@ -24,6 +25,8 @@ class OpenAICompatibleProviderConfig(ConfigModel):
     connect_timeout: float = Field(10.0, gt=0)
     # Overall seconds for one upstream call, however steadily it trickles (504).
     deadline: float = Field(1800.0, gt=0)
+    # A 429 or 503 answered before any output is retried (retry.py); attempts: 1 for none.
+    retry: RetryConfig = Field(default_factory=RetryConfig)
 
     @model_validator(mode="after")
     def _one_key_source(self) -> OpenAICompatibleProviderConfig:

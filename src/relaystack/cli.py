@@ -128,6 +128,7 @@ def _serve(args: argparse.Namespace) -> int:
     import uvloop
 
     from relaystack.app import StartupError, build_app
+    from relaystack.head_timeout import head_timeout_protocol
     from relaystack.observability.logs import configure_logging
     from relaystack.startup import ListenError, banner, listen
 
@@ -160,6 +161,8 @@ def _serve(args: argparse.Namespace) -> int:
             lifespan="off",
             timeout_keep_alive=config.server.keep_alive_timeout,
             limit_concurrency=config.server.limit_concurrency,
+            # uvicorn's httptools protocol with a deadline per request head.
+            http=head_timeout_protocol(config.server.header_timeout),
         )
     )
 

@@ -72,6 +72,8 @@ class MockUpstream:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         self.arrivals: list[float] = []  # wall-clock time of each chat request
+        # Per streamed answer: "complete", or "abandoned" when relaystack hung up first.
+        self.stream_outcomes: list[str] = []
         self._replies: deque[Reply] = deque()
         self._lock = threading.Lock()
         self.app = Starlette(
@@ -92,6 +94,7 @@ class MockUpstream:
             self.requests.clear()
             self.headers.clear()
             self.arrivals.clear()
+            self.stream_outcomes.clear()
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         with self._lock:
@@ -138,9 +141,35 @@ class MockUpstream:
         headers = {"x-request-id": f"mock-req-{len(self.requests)}"}
         if not body.get("stream"):
             return JSONResponse(_completion(body["model"], reply), headers=headers)
-        return StreamingResponse(
-            _sse(chunks, reply), media_type="text/event-stream", headers=headers
+        return _WatchedStream(_sse(chunks, reply), self.stream_outcomes, headers)
+
+
+class _WatchedStream:
+    """A streamed answer that notes how it ended: ``complete``, or ``abandoned`` when the
+    client (relaystack) hung up first or the stream broke on purpose."""
+
+    def __init__(
+        self, stream: AsyncIterator[bytes], outcomes: list[str], headers: dict[str, str]
+    ) -> None:
+        self._stream = stream
+        self._outcomes = outcomes
+        self._complete = False
+        self._response = StreamingResponse(
+            self._body(), media_type="text/event-stream", headers=headers
         )
+
+    async def _body(self) -> AsyncIterator[bytes]:
+        async for data in self._stream:
+            yield data
+        self._complete = True
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            # Starlette stops sending (without closing the generator) once it hears
+            # the client leave, and returns.
+            await self._response(scope, receive, send)
+        finally:
+            self._outcomes.append("complete" if self._complete else "abandoned")
 
 
 async def _sse(chunks: list[dict[str, Any]], reply: Reply) -> AsyncIterator[bytes]:

@@ -37,6 +37,18 @@ def stored(base_url: str, response_id: str) -> dict[str, Any] | None:
     return reply.json()
 
 
+def all_stored(base_url: str) -> dict[str, dict[str, Any]]:
+    """Every stored response by id, a page of 100 at a time."""
+    found: dict[str, dict[str, Any]] = {}
+    params: dict[str, Any] = {"limit": 100}
+    while True:
+        page = httpx.get(f"{base_url}/responses", params=params, timeout=30).json()
+        found.update((response["id"], response) for response in page["data"])
+        if not page["has_more"]:
+            return found
+        params["after"] = page["last_id"]
+
+
 def newest(base_url: str) -> dict[str, Any] | None:
     data = httpx.get(f"{base_url}/responses", params={"limit": 1}, timeout=30).json()["data"]
     return data[0] if data else None

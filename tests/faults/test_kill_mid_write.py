@@ -120,4 +120,3 @@ def test_kill_9_mid_write_on_postgres(upstream: MockUpstream, tmp_path: Path) ->
         _check_restart(upstream, tmp_path, url, _kill_under_load(upstream, tmp_path, url))
     finally:
         postgres.drop_database(name)
-

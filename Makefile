@@ -30,6 +30,10 @@ test: install
 faults: install
 	$(BIN)/python -m pytest tests/faults $(PYTEST_ARGS)
 
+# Property-based fuzzing (schemathesis over /openapi.json, hypothesis); part of make test.
+fuzz: install
+	$(BIN)/python -m pytest tests/fuzz $(PYTEST_ARGS)
+
 lint: install
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench

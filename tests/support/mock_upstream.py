@@ -128,6 +128,10 @@ class MockUpstream:
         self.arrivals.append(time.time())
         self.requests.append(body)
         self.headers.append(dict(request.headers))
+        if not _well_formed(body):
+            # As OpenAI would answer a body relaystack passed through unchecked.
+            error = {"message": "invalid messages", "type": "invalid_request_error"}
+            return JSONResponse({"error": error}, status_code=400)
         reply = self._next_reply(body)
         if reply.expect_body is not None and body != reply.expect_body:
             return JSONResponse(
@@ -180,6 +184,14 @@ async def _sse(chunks: list[dict[str, Any]], reply: Reply) -> AsyncIterator[byte
             await asyncio.sleep(reply.delay)
         yield b"data: " + json.dumps(chunk).encode() + b"\n\n"
     yield b"data: [DONE]\n\n"
+
+
+def _well_formed(body: Any) -> bool:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    return isinstance(messages, list) and all(
+        isinstance(message, dict) and isinstance(message.get("content"), str | list | None)
+        for message in messages
+    )
 
 
 def _echo(body: dict[str, Any]) -> Reply:

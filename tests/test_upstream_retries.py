@@ -19,6 +19,7 @@ from tests.conftest import server_config
 from tests.support.mock_upstream import MockUpstream, Reply
 from tests.support.servers import ServerThread
 from tests.support.spec import assert_valid_response, check_stream_contract
+from tests.support.spec_transport import spec_checked_client
 from tests.support.sse import stream_events
 
 MODEL = "retrying/gpt-4o"
@@ -49,7 +50,9 @@ def retry_server(upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactor
 
 @pytest.fixture
 def client(retry_server: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=retry_server, api_key="sk-unused", max_retries=0)
+    return openai.OpenAI(
+        base_url=retry_server, api_key="sk-unused", max_retries=0, http_client=spec_checked_client()
+    )
 
 
 def stored(base_url: str, response_id: str) -> dict[str, Any]:

@@ -26,6 +26,7 @@ import openai
 import pytest
 
 from relaystack.testing.server import free_port
+from tests.support.spec_transport import spec_checked_client
 
 CHAT_MODEL = "local/smollm2-135m-instruct"
 EMBEDDING_MODEL = "local/multilingual-e5-small"
@@ -133,7 +134,11 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServ
 @pytest.fixture
 def client(local_server: LocalServer) -> Iterator[openai.OpenAI]:
     with openai.OpenAI(
-        base_url=local_server.url, api_key="unused", max_retries=0, timeout=CLIENT_TIMEOUT
+        base_url=local_server.url,
+        api_key="unused",
+        max_retries=0,
+        timeout=CLIENT_TIMEOUT,
+        http_client=spec_checked_client(),  # the local model's answers meet the spec too
     ) as sdk:
         yield sdk
 

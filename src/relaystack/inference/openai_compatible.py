@@ -12,6 +12,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
+from relaystack.inference.chunk_shape import chunk_problem
 from relaystack.inference.openai_compatible_config import OpenAICompatibleProviderConfig
 from relaystack.inference.retry import RetrySchedule
 from relaystack.telemetry import telemetry
@@ -91,8 +92,9 @@ class OpenAICompatibleProvider:
                     # Some servers ignore stream=true and answer with one completion.
                     await response.aread()
             if is_json:
-                for chunk in completion_as_chunks(_parse_json(response.content, self.id)):
-                    yield chunk
+                completion = _parse_json(response.content, self.id)
+                for chunk in _completion_chunks(completion, self.id):
+                    yield _well_shaped(chunk, self.id)
                 return
             async for chunk in _sse_chunks(response, self.id, deadline):
                 yield chunk
@@ -265,7 +267,27 @@ def _checked_chunk(payload: bytes, provider_id: str) -> dict[str, Any]:
             kind="protocol",
             code=code if isinstance(code, str) else None,
         )
+    return _well_shaped(chunk, provider_id)
+
+
+def _well_shaped(chunk: dict[str, Any], provider_id: str) -> dict[str, Any]:
+    problem = chunk_problem(chunk)
+    if problem is not None:
+        raise UpstreamError(
+            f"upstream {provider_id} sent a chunk relaystack cannot read: {problem}",
+            kind="protocol",
+        )
     return chunk
+
+
+def _completion_chunks(completion: dict[str, Any], provider_id: str) -> list[dict[str, Any]]:
+    try:
+        return completion_as_chunks(completion)
+    except (AttributeError, TypeError) as exc:  # choices or a message of the wrong type
+        raise UpstreamError(
+            f"upstream {provider_id} sent a completion relaystack cannot read: {exc}",
+            kind="protocol",
+        ) from None
 
 
 def completion_as_chunks(completion: dict[str, Any]) -> list[dict[str, Any]]:

@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # compile units), which relaystack never loads.
 export CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DLLAVA_BUILD=OFF
 
-.PHONY: install serve test lint bench clean
+.PHONY: install serve test faults fuzz lint bench clean
 
 install: $(STAMP)
 
@@ -23,7 +23,16 @@ serve: install
 	$(BIN)/relaystack serve $(if $(CONFIG),--config $(CONFIG))
 
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest --ignore=tests/faults $(PYTEST_ARGS)
+
+# The fault-injection suite: real serve processes over a broken upstream, a full or
+# read-only SQLite disk, a PostgreSQL restart, kill -9, clients hanging up (a few minutes).
+faults: install
+	$(BIN)/python -m pytest tests/faults $(PYTEST_ARGS)
+
+# Property-based fuzzing (schemathesis over /openapi.json, hypothesis); part of make test.
+fuzz: install
+	$(BIN)/python -m pytest tests/fuzz $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench

@@ -12,6 +12,7 @@ from relaystack.app import build_app
 from relaystack.config import Config
 from tests.support.mock_upstream import MockUpstream
 from tests.support.servers import ServerThread
+from tests.support.spec_transport import spec_checked_client
 from tests.support.stack import stack_config
 
 # The MCP servers serve the tool tests and the storage tests alike.
@@ -46,4 +47,7 @@ def server(upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture
 def client(server: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=server, api_key="sk-unused", max_retries=0)
+    # Every answer it gets is checked against the Open Responses spec as it passes.
+    return openai.OpenAI(
+        base_url=server, api_key="sk-unused", max_retries=0, http_client=spec_checked_client()
+    )

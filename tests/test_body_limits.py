@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import socket
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -224,8 +223,6 @@ def test_a_body_that_stops_arriving_is_a_408(limited_server: str) -> None:
             b"POST /v1/responses HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
             b'Content-Length: 100\r\n\r\n{"model": '
         )
-        started = time.monotonic()
-        answer = sock.recv(65536).decode()
+        answer = sock.recv(65536).decode()  # the socket's own timeout guards a hang
     assert answer.startswith("HTTP/1.1 408"), answer
     assert '"code":"request_timeout"' in answer
-    assert time.monotonic() - started < 25

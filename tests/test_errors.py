@@ -12,7 +12,7 @@ import pytest
 
 from relaystack.app import build_app
 from tests.conftest import server_config
-from tests.support.mock_upstream import MockUpstream, Reply
+from tests.support.mock_upstream import MockUpstream, Reply, every_attempt
 from tests.support.servers import ServerThread, free_port
 from tests.support.sse import stream_events
 
@@ -362,16 +362,18 @@ def test_upstream_4xx_is_passed_on_and_the_response_stored_failed(
     client: openai.OpenAI, server: str, upstream: MockUpstream, status: int
 ) -> None:
     upstream.queue(
-        Reply(
-            status=status,
-            error_body={
-                "error": {
-                    "message": f"upstream says no ({status})",
-                    "type": "invalid_request_error",
-                    "param": None,
-                    "code": "upstream_refusal",
-                }
-            },
+        *every_attempt(
+            Reply(
+                status=status,
+                error_body={
+                    "error": {
+                        "message": f"upstream says no ({status})",
+                        "type": "invalid_request_error",
+                        "param": None,
+                        "code": "upstream_refusal",
+                    }
+                },
+            )
         )
     )
     before = newest_id(server)
@@ -388,9 +390,11 @@ def test_upstream_5xx_is_502_with_a_clear_message(
     client: openai.OpenAI, server: str, upstream: MockUpstream, status: int
 ) -> None:
     upstream.queue(
-        Reply(
-            status=status,
-            error_body={"error": {"message": "engine melted", "type": "server_error"}},
+        *every_attempt(
+            Reply(
+                status=status,
+                error_body={"error": {"message": "engine melted", "type": "server_error"}},
+            )
         )
     )
     before = newest_id(server)
@@ -441,7 +445,7 @@ def test_chat_completions_upstream_failures_use_the_envelope(
     messages = [{"role": "user", "content": "hi"}]
     upstream.queue(
         Reply(status=400, error_body={"error": {"message": "bad chat", "code": "bad"}}),
-        Reply(status=503, error_body={"error": {"message": "busy"}}),
+        *every_attempt(Reply(status=503, error_body={"error": {"message": "busy"}})),
     )
     with http(edge_server) as client:
         refused = client.post("/chat/completions", json={"model": MODEL, "messages": messages})

@@ -8,7 +8,7 @@ import httpx
 import openai
 import pytest
 
-from tests.support.mock_upstream import MockUpstream, Reply
+from tests.support.mock_upstream import MockUpstream, Reply, every_attempt
 from tests.support.sse import post_stream
 
 MODEL = "openai/gpt-4o"
@@ -111,7 +111,9 @@ def test_chat_completion_missing_messages_is_400(server: str, upstream: MockUpst
 def test_chat_completion_stream_refused_upstream_is_an_http_error(
     server: str, upstream: MockUpstream
 ) -> None:
-    upstream.queue(Reply(status=429, error_body={"error": {"message": "slow down"}}))
+    upstream.queue(
+        *every_attempt(Reply(status=429, error_body={"error": {"message": "slow down"}}))
+    )
     response, _ = post_stream(
         server,
         "/chat/completions",

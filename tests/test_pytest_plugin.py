@@ -126,3 +126,60 @@ def test_record_mode_with_the_upstream_down_fails_with_the_cause(
     )
     assert "server thread died" not in result.stdout.str()
     assert "Traceback" not in result.stdout.str()
+
+
+INI_TEST = """
+import httpx
+
+
+def test_through_the_base_url(relaystack_server, relaystack_base_url, relaystack_headers):
+    assert relaystack_base_url == relaystack_server.base_url
+    reply = httpx.post(
+        f"{relaystack_base_url}/responses",
+        json={"model": "mock/mock-model", "input": "from the ini"},
+        headers=relaystack_headers,
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["output"][0]["content"][0]["text"] == "echo: from the ini"
+"""
+
+
+def test_the_ini_values_and_the_environment_configure_the_plugin(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """relaystack_config / relaystack_record_mode / relaystack_recordings from the ini;
+    RELAYSTACK_RECORD_MODE wins over the ini; relaystack_server and relaystack_base_url."""
+    mock = MockUpstream()
+    with ServerThread(mock.app) as upstream:
+        _config(pytester, upstream.url)
+        pytester.makeini(
+            "[pytest]\n"
+            "relaystack_config = relaystack.yaml\n"
+            "relaystack_record_mode = replay\n"
+            "relaystack_recordings = ini-recs\n"
+        )
+        pytester.makepyfile(test_ini=INI_TEST)
+        # The ini says replay, and its directory does not exist yet: the server does
+        # not start, and says why in one line.
+        missing = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+        missing.assert_outcomes(errors=1)
+        missing.stdout.fnmatch_lines(["*relaystack: *ini-recs*"])
+        assert mock.requests == []
+        monkeypatch.setenv("RELAYSTACK_RECORD_MODE", "record")
+        recorded = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+        recorded.assert_outcomes(passed=1)
+        assert len(mock.requests) == 1
+    assert len(list(Path(pytester.path, "ini-recs").glob("*.json"))) == 1
+    monkeypatch.delenv("RELAYSTACK_RECORD_MODE")
+    replayed = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    replayed.assert_outcomes(passed=1)
+
+
+def test_a_recording_mode_without_a_directory_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_nothing=INI_TEST)
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--relaystack-record-mode", "replay"
+    )
+    assert result.ret != 0
+    result.stdout.fnmatch_lines(["*relaystack: set --relaystack-recordings (or the ini value)*"])

@@ -15,6 +15,7 @@ from relaystack.cli import main as cli_main
 from relaystack.config import parse_config
 from tests.support.mock_upstream import MockUpstream, Reply
 from tests.support.servers import ServerThread
+from tests.support.spec_transport import spec_checked_client
 
 TEST_ID = "tests/test_record_replay_roundtrip.py::session"
 TOOLS = [
@@ -50,6 +51,7 @@ def relaystack(upstream_url: str, mode: str, recordings: Path, state: Path) -> I
             api_key="sk-unused",
             default_headers={"X-Relaystack-Test-Id": TEST_ID},
             max_retries=0,
+            http_client=spec_checked_client(),  # replayed answers meet the spec too
         )
 
 

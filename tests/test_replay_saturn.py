@@ -14,6 +14,7 @@ from relaystack.app import build_app
 from relaystack.config import parse_config
 from tests.support.mock_upstream import RECORDINGS
 from tests.support.servers import ServerThread
+from tests.support.spec_transport import spec_checked_client
 
 SATURN_TEST_ID = (
     "tests/integration/responses/test_basic_responses.py::test_response_non_streaming_basic"
@@ -57,7 +58,11 @@ def test_reference_flow_replays_from_the_fixture_files(
 ) -> None:
     before = {path.name: path.read_bytes() for path in RECORDINGS.glob("*.json")}
     client = openai.OpenAI(
-        base_url=replay_server, api_key="sk-unused", default_headers=header, max_retries=0
+        base_url=replay_server,
+        api_key="sk-unused",
+        default_headers=header,
+        max_retries=0,
+        http_client=spec_checked_client(),  # replayed answers meet the spec too
     )
 
     first = client.responses.create(

@@ -669,8 +669,8 @@ def test_every_role_reaches_upstream(client: openai.OpenAI, upstream: MockUpstre
     )
     messages = last_body(upstream)["messages"]
     assert messages[0] == {"role": "system", "content": "System rule"}
-    # "developer" may go upstream as itself or as "system" (many servers lack the role).
-    assert messages[1]["role"] in ("developer", "system")
+    # As the README says: "developer" goes upstream as "system" (many servers lack it).
+    assert messages[1]["role"] == "system"
     assert messages[1]["content"] == "Developer rule"
     assert messages[2:] == [
         {"role": "user", "content": "Question"},

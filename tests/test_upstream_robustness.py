@@ -146,8 +146,8 @@ def test_upstream_data_line_that_is_not_json_is_a_502(
 def test_upstream_answering_json_instead_of_a_stream_is_not_an_empty_success(
     raw_server: tuple[str, RawUpstream],
 ) -> None:
-    """An upstream that ignores ``stream: true`` must not yield a silent empty answer:
-    either its JSON completion is used, or the turn fails as an upstream error."""
+    """An upstream that ignores ``stream: true`` and answers one JSON completion: that
+    completion is the answer (as streamed chunks would have been), not an empty one."""
     base_url, raw = raw_server
     completion = {
         "id": "chatcmpl-1",
@@ -166,13 +166,15 @@ def test_upstream_answering_json_instead_of_a_stream_is_not_an_empty_success(
     raw.answer(json.dumps(completion).encode(), media_type="application/json")
     with http(base_url) as client:
         response = client.post("/responses", json={"model": "raw/m", "input": "hi"})
-    if response.status_code == 200:
-        body = response.json()
-        texts = [p["text"] for i in body["output"] for p in i.get("content", [])]
-        assert texts == ["Not streamed"], body
-    else:
-        assert response.status_code == 502, response.text
-        assert response.json()["error"]["code"] == "upstream_error"
+    assert response.status_code == 200, response.text
+    body = response.json()
+    texts = [p["text"] for i in body["output"] for p in i.get("content", [])]
+    assert texts == ["Not streamed"], body
+    assert body["status"] == "completed"
+    assert body["usage"]["output_tokens"] == 2
+    stored = newest(base_url)
+    assert stored is not None and stored["id"] == body["id"]
+    assert stored["output"] == body["output"]
 
 
 def test_upstream_stream_in_any_valid_sse_framing_is_read(

@@ -131,6 +131,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from relaystack.app import StartupError, begin_shutdown, build_app
     from relaystack.graceful import GracefulServer
+    from relaystack.head_timeout import head_timeout_protocol
     from relaystack.observability.logs import configure_logging
     from relaystack.startup import ListenError, banner, listen
 
@@ -163,6 +164,8 @@ def _serve(args: argparse.Namespace) -> int:
             lifespan="off",
             timeout_keep_alive=config.server.keep_alive_timeout,
             limit_concurrency=config.server.limit_concurrency,
+            # uvicorn's httptools protocol with a deadline per request head.
+            http=head_timeout_protocol(config.server.header_timeout),
             # A WebSocket message a little over the body limit still gets an error
             # event (413); one far over it ends the connection (close code 1009).
             ws_max_size=config.server.max_body_bytes + WS_SLACK_BYTES,

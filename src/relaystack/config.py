@@ -52,6 +52,8 @@ class ServerConfig(ConfigModel):
     # 16 MiB keeps a busy replica's resident memory near its start-up size.
     chain_cache_bytes: int = Field(16 * 1024 * 1024, ge=0)
     keep_alive_timeout: int = Field(5, gt=0)  # seconds an idle connection stays open
+    # Seconds for a request's line and headers to arrive (slowloris), then a 408.
+    header_timeout: float = Field(20.0, gt=0)
     limit_concurrency: int = Field(1024, gt=0)  # open connections before a 503
     # The secret that seals ``encrypted_content`` (compaction, stateless reasoning).
     # Replicas must share it; unset: a key file beside the SQLite database, or on

@@ -28,6 +28,7 @@ import pytest
 from relaystack.testing.server import free_port
 from tests.support.sockets import responses_socket, turn
 from tests.support.spec import check_stream_contract
+from tests.support.spec_transport import spec_checked_client
 
 CHAT_MODEL = "local/smollm2-135m-instruct"
 EMBEDDING_MODEL = "local/multilingual-e5-small"
@@ -135,7 +136,11 @@ def local_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServ
 @pytest.fixture
 def client(local_server: LocalServer) -> Iterator[openai.OpenAI]:
     with openai.OpenAI(
-        base_url=local_server.url, api_key="unused", max_retries=0, timeout=CLIENT_TIMEOUT
+        base_url=local_server.url,
+        api_key="unused",
+        max_retries=0,
+        timeout=CLIENT_TIMEOUT,
+        http_client=spec_checked_client(),  # the local model's answers meet the spec too
     ) as sdk:
         yield sdk
 

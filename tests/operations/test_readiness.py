@@ -9,7 +9,7 @@ import httpx
 
 from relaystack.app import build_app
 from tests.support import postgres
-from tests.support.mock_upstream import MockUpstream, Reply
+from tests.support.mock_upstream import MockUpstream, Reply, every_attempt
 from tests.support.servers import ServerThread
 from tests.support.stack import stack_config
 
@@ -35,7 +35,7 @@ def test_upstreams_are_reported_by_their_last_call(upstream: MockUpstream, tmp_p
         turn = {"model": "openai/gpt-4o", "input": "hi"}
         assert http.post("/v1/responses", json=turn, headers=key).status_code == 200
         assert last_call()["answered"] is True
-        upstream.queue(Reply(status=503, error_body={"error": {"message": "down"}}))
+        upstream.queue(*every_attempt(Reply(status=503, error_body={"error": {"message": "down"}})))
         assert http.post("/v1/responses", json=turn, headers=key).status_code == 502
         assert last_call() == {
             "answered": False,

@@ -18,6 +18,7 @@ from relaystack.app import build_app
 from tests.support import postgres
 from tests.support.mock_upstream import MockUpstream
 from tests.support.servers import ServerThread
+from tests.support.spec_transport import spec_checked_client
 from tests.support.stack import stack_config
 
 BACKENDS = ["sqlite", "postgres"]
@@ -87,14 +88,23 @@ def auth_server(
 
 @pytest.fixture
 def client(backend_server: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=backend_server, api_key="sk-unused", max_retries=0)
+    return openai.OpenAI(
+        base_url=backend_server,
+        api_key="sk-unused",
+        max_retries=0,
+        http_client=spec_checked_client(),
+    )
 
 
 @pytest.fixture
 def alice(auth_server: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=auth_server, api_key=ALICE_KEY, max_retries=0)
+    return openai.OpenAI(
+        base_url=auth_server, api_key=ALICE_KEY, max_retries=0, http_client=spec_checked_client()
+    )
 
 
 @pytest.fixture
 def bob(auth_server: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=auth_server, api_key=BOB_KEY, max_retries=0)
+    return openai.OpenAI(
+        base_url=auth_server, api_key=BOB_KEY, max_retries=0, http_client=spec_checked_client()
+    )

@@ -5,7 +5,6 @@ indefinitely, while migrations, which may wait on another replica, are exempt.""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import httpx
@@ -34,13 +33,12 @@ def test_a_statement_past_its_timeout_fails_instead_of_waiting(
     lock = TableLock(storage_url)
     lock.take()
     try:
-        started = time.monotonic()
+        # The lock is released only after the answer: an answer at all means the
+        # statement was cut short by its timeout, not let through by the lock.
         reply = httpx.get(f"{base_url}/responses", timeout=60)
-        waited = time.monotonic() - started
     finally:
         lock.release()
     assert_envelope(reply, 500)
-    assert waited < 30  # the lock was held for as long as the request took
     assert httpx.get(f"{base_url}/responses").status_code == 200
 
 

@@ -14,6 +14,7 @@ from tests.storage.conftest import BACKENDS, require_postgres
 from tests.support import postgres
 from tests.support.mock_upstream import MockUpstream, Reply
 from tests.support.servers import ServerThread
+from tests.support.spec_transport import spec_checked_client
 from tests.support.sse import stream_events
 from tests.support.stack import stack_config
 
@@ -44,7 +45,9 @@ def own_server(
 
 @pytest.fixture
 def own_client(own_server: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=own_server, api_key="sk-unused", max_retries=0)
+    return openai.OpenAI(
+        base_url=own_server, api_key="sk-unused", max_retries=0, http_client=spec_checked_client()
+    )
 
 
 def list_ids(base_url: str, **params: Any) -> dict[str, Any]:

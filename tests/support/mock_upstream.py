@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+
+from relaystack.inference.retry import RetryConfig
 
 RECORDINGS = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "recordings"
 MODELS = ["gpt-4o", "mock-model"]
@@ -41,6 +44,13 @@ class Reply:
     chunks: list[dict[str, Any]] | None = None  # verbatim chunks (from a recording)
     expect_body: dict[str, Any] | None = None  # answer 418 unless the body equals this
     delay: float = 0.0  # seconds between chunks
+    headers: dict[str, str] = field(default_factory=dict)  # e.g. retry-after on a 429
+
+
+def every_attempt(reply: Reply) -> list[Reply]:
+    """A 429 or 503 ``reply`` for each of the calls a provider makes (it retries those)
+    by default, so that the client sees it."""
+    return [reply] * RetryConfig().attempts
 
 
 def recording(name_prefix: str) -> dict[str, Any]:
@@ -61,6 +71,9 @@ class MockUpstream:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        self.arrivals: list[float] = []  # wall-clock time of each chat request
+        # Per streamed answer: "complete", or "abandoned" when relaystack hung up first.
+        self.stream_outcomes: list[str] = []
         self._replies: deque[Reply] = deque()
         # Answers the requests nothing is queued for (None: echo), e.g. by their body.
         self.responder: Callable[[dict[str, Any]], Reply | None] | None = None
@@ -83,6 +96,8 @@ class MockUpstream:
             self.responder = None
             self.requests.clear()
             self.headers.clear()
+            self.arrivals.clear()
+            self.stream_outcomes.clear()
 
     def _next_reply(self, body: dict[str, Any]) -> Reply:
         with self._lock:
@@ -114,8 +129,13 @@ class MockUpstream:
 
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
+        self.arrivals.append(time.time())
         self.requests.append(body)
         self.headers.append(dict(request.headers))
+        if not _well_formed(body):
+            # As OpenAI would answer a body relaystack passed through unchecked.
+            error = {"message": "invalid messages", "type": "invalid_request_error"}
+            return JSONResponse({"error": error}, status_code=400)
         reply = self._next_reply(body)
         if reply.expect_body is not None and body != reply.expect_body:
             return JSONResponse(
@@ -123,15 +143,41 @@ class MockUpstream:
                 status_code=418,
             )
         if reply.status != 200:
-            return JSONResponse(reply.error_body, status_code=reply.status)
+            return JSONResponse(reply.error_body, status_code=reply.status, headers=reply.headers)
         chunks = reply.chunks if reply.chunks is not None else _chunks(body["model"], reply)
         # Like OpenAI's, each answer names itself, for relaystack's log lines.
         headers = {"x-request-id": f"mock-req-{len(self.requests)}"}
         if not body.get("stream"):
             return JSONResponse(_completion(body["model"], reply), headers=headers)
-        return StreamingResponse(
-            _sse(chunks, reply), media_type="text/event-stream", headers=headers
+        return _WatchedStream(_sse(chunks, reply), self.stream_outcomes, headers)
+
+
+class _WatchedStream:
+    """A streamed answer that notes how it ended: ``complete``, or ``abandoned`` when the
+    client (relaystack) hung up first or the stream broke on purpose."""
+
+    def __init__(
+        self, stream: AsyncIterator[bytes], outcomes: list[str], headers: dict[str, str]
+    ) -> None:
+        self._stream = stream
+        self._outcomes = outcomes
+        self._complete = False
+        self._response = StreamingResponse(
+            self._body(), media_type="text/event-stream", headers=headers
         )
+
+    async def _body(self) -> AsyncIterator[bytes]:
+        async for data in self._stream:
+            yield data
+        self._complete = True
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            # Starlette stops sending (without closing the generator) once it hears
+            # the client leave, and returns.
+            await self._response(scope, receive, send)
+        finally:
+            self._outcomes.append("complete" if self._complete else "abandoned")
 
 
 async def _sse(chunks: list[dict[str, Any]], reply: Reply) -> AsyncIterator[bytes]:
@@ -142,6 +188,14 @@ async def _sse(chunks: list[dict[str, Any]], reply: Reply) -> AsyncIterator[byte
             await asyncio.sleep(reply.delay)
         yield b"data: " + json.dumps(chunk).encode() + b"\n\n"
     yield b"data: [DONE]\n\n"
+
+
+def _well_formed(body: Any) -> bool:
+    messages = body.get("messages") if isinstance(body, dict) else None
+    return isinstance(messages, list) and all(
+        isinstance(message, dict) and isinstance(message.get("content"), str | list | None)
+        for message in messages
+    )
 
 
 def _echo(body: dict[str, Any]) -> Reply:

@@ -93,6 +93,12 @@ def assert_valid_response(response: dict[str, Any]) -> None:
     elif isinstance(choice, dict) and choice.get("type") == "allowed_tools":
         forms = [form for form in choice["tools"] if not _web_search(form["type"])]
         checked["tool_choice"] = {**choice, "tools": forms} if forms else "auto"
+    text_format = (response.get("text") or {}).get("format") or {}
+    if text_format.get("type") == "json_schema":
+        # The spec types the echoed schema as null (it cannot say "any JSON Schema");
+        # OpenAI echoes the schema the request gave, and so does relaystack.
+        assert isinstance(text_format.get("schema"), dict)
+        checked["text"] = {**response["text"], "format": {**text_format, "schema": None}}
     assert_valid("ResponseResource", checked)
 
 

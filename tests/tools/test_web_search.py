@@ -17,6 +17,7 @@ from tests.support import spec
 from tests.support.mock_upstream import MockUpstream, Reply
 from tests.support.search_servers import MockSearxng
 from tests.support.servers import ServerThread
+from tests.support.spec_transport import spec_checked_client
 from tests.support.sse import stream_events
 from tests.support.stack import stack_config
 
@@ -45,7 +46,12 @@ def search_server(
 
 @pytest.fixture
 def search_client(search_server: str) -> openai.OpenAI:
-    return openai.OpenAI(base_url=search_server, api_key="sk-unused", max_retries=0)
+    return openai.OpenAI(
+        base_url=search_server,
+        api_key="sk-unused",
+        max_retries=0,
+        http_client=spec_checked_client(),
+    )
 
 
 def create(client: openai.OpenAI, **body: Any) -> dict[str, Any]:

@@ -12,8 +12,10 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
+from relaystack.inference.chunk_shape import chunk_problem
 from relaystack.inference.error_codes import map_upstream_error
 from relaystack.inference.openai_compatible_config import OpenAICompatibleProviderConfig
+from relaystack.inference.retry import RetrySchedule
 from relaystack.telemetry import telemetry
 from relaystack.wire.json import dumps, loads, loads_lenient
 from relaystack.wire.sse import PayloadDecoder
@@ -91,14 +93,7 @@ class OpenAICompatibleProvider:
     async def stream_chat_completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
         request = self._client.build_request("POST", "/chat/completions", content=dumps(body))
         deadline = asyncio.get_running_loop().time() + self.config.deadline
-        try:
-            async with asyncio.timeout_at(deadline):
-                response = await self._client.send(request, stream=True)
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc) from exc
-        except TimeoutError:
-            raise self._deadline_error() from None
-        _note_request_id(response)
+        response = await self._send(request, deadline, stream=True)
         try:
             async with asyncio.timeout_at(deadline):
                 if response.status_code >= 400:
@@ -109,8 +104,9 @@ class OpenAICompatibleProvider:
                     # Some servers ignore stream=true and answer with one completion.
                     await response.aread()
             if is_json:
-                for chunk in completion_as_chunks(_parse_json(response.content, self.id)):
-                    yield chunk
+                completion = _parse_json(response.content, self.id)
+                for chunk in _completion_chunks(completion, self.id):
+                    yield _well_shaped(chunk, self.id)
                 return
             async for chunk in _sse_chunks(response, self.id, deadline):
                 yield chunk
@@ -125,17 +121,40 @@ class OpenAICompatibleProvider:
         self, method: str, path: str, body: Any, quiet: bool = False
     ) -> dict[str, Any]:
         content = dumps(body) if body is not None else None
-        try:
-            async with asyncio.timeout(self.config.deadline):
-                response = await self._client.request(method, path, content=content)
-        except httpx.HTTPError as exc:
-            raise self._transport_error(exc, quiet=quiet) from exc
-        except TimeoutError:
-            raise self._deadline_error() from None
-        _note_request_id(response)
+        request = self._client.build_request(method, path, content=content)
+        deadline = asyncio.get_running_loop().time() + self.config.deadline
+        response = await self._send(request, deadline, stream=False, quiet=quiet)
         if response.status_code >= 400:
             raise self._status_error(response, quiet=quiet)
         return _parse_json(response.content, self.id)
+
+    async def _send(
+        self, request: httpx.Request, deadline: float, *, stream: bool, quiet: bool = False
+    ) -> httpx.Response:
+        """The upstream's answer to ``request``, its head only when ``stream``.
+
+        A 429 or 503 is an answer that came before any output, so the request is sent
+        again after a wait (``retry.py``) while the retries and the call's deadline
+        allow; the last answer is returned whatever its status.
+        """
+        clock = asyncio.get_running_loop().time
+        schedule = RetrySchedule(self.config.retry)
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    response = await self._client.send(request, stream=stream)
+            except httpx.HTTPError as exc:
+                raise self._transport_error(exc, quiet=quiet) from exc
+            except TimeoutError:
+                raise self._deadline_error() from None
+            _note_request_id(response)
+            status = response.status_code
+            wait = schedule.next_wait(status, response.headers.get("retry-after"))
+            if wait is None or clock() + wait >= deadline:
+                return response
+            await response.aclose()
+            log.info("upstream %s answered %s; calling again in %.2f s", self.id, status, wait)
+            await asyncio.sleep(wait)
 
     def _status_error(self, response: httpx.Response, quiet: bool = False) -> UpstreamError:
         message, code, _param, body = _error_details(response)
@@ -268,7 +287,27 @@ def _checked_chunk(payload: bytes, provider_id: str) -> dict[str, Any]:
             code=mapped.code,
             param=mapped.param,
         )
+    return _well_shaped(chunk, provider_id)
+
+
+def _well_shaped(chunk: dict[str, Any], provider_id: str) -> dict[str, Any]:
+    problem = chunk_problem(chunk)
+    if problem is not None:
+        raise UpstreamError(
+            f"upstream {provider_id} sent a chunk relaystack cannot read: {problem}",
+            kind="protocol",
+        )
     return chunk
+
+
+def _completion_chunks(completion: dict[str, Any], provider_id: str) -> list[dict[str, Any]]:
+    try:
+        return completion_as_chunks(completion)
+    except (AttributeError, TypeError) as exc:  # choices or a message of the wrong type
+        raise UpstreamError(
+            f"upstream {provider_id} sent a completion relaystack cannot read: {exc}",
+            kind="protocol",
+        ) from None
 
 
 def completion_as_chunks(completion: dict[str, Any]) -> list[dict[str, Any]]:

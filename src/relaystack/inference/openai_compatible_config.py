@@ -15,6 +15,7 @@ from relaystack.inference.base import (
     ModelContext,
 )
 from relaystack.inference.provider_type import ProviderContext, ProviderType
+from relaystack.inference.retry import RetryConfig
 from relaystack.inference.tokens import TokenizerName, tokenizer_for
 
 
@@ -50,6 +51,8 @@ class OpenAICompatibleProviderConfig(ConfigModel):
     # auto: OpenAI's encoding for OpenAI model names, else an estimate (4 chars a token).
     tokenizer: TokenizerName = "auto"
     model_settings: dict[str, ModelContextConfig] = Field(default_factory=dict)
+    # A 429 or 503 answered before any output is retried (retry.py); attempts: 1 for none.
+    retry: RetryConfig = Field(default_factory=RetryConfig)
 
     @model_validator(mode="after")
     def _one_key_source(self) -> OpenAICompatibleProviderConfig:

@@ -18,7 +18,7 @@ import asyncio
 import contextlib
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +28,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
+
+from relaystack.store.availability import unavailable_error, unreachable
 
 T = TypeVar("T")
 Work = Callable[..., T]
@@ -98,15 +100,28 @@ class AsyncEngineRunner:
         self.dialect = engine.dialect.name
 
     async def read(self, work: Work[T], *args: Any) -> T:
-        async with self.engine.connect() as connection:
-            return await connection.run_sync(work, *args)
+        with _unreachable_as_unavailable():
+            async with self.engine.connect() as connection:
+                return await connection.run_sync(work, *args)
 
     async def write(self, work: Work[T], *args: Any) -> T:
-        async with self.engine.begin() as connection:
-            return await connection.run_sync(work, *args)
+        with _unreachable_as_unavailable():
+            async with self.engine.begin() as connection:
+                return await connection.run_sync(work, *args)
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+@contextlib.contextmanager
+def _unreachable_as_unavailable() -> Iterator[None]:
+    """A database that cannot be reached is a 503 (``availability.py``)."""
+    try:
+        yield
+    except Exception as exc:
+        if unreachable(exc):
+            raise unavailable_error(exc) from exc
+        raise
 
 
 _Job = tuple[Work[Any], tuple[Any, ...], asyncio.Future[Any], asyncio.AbstractEventLoop]

@@ -1,0 +1,94 @@
+"""What an upstream's chat chunk must look like before the engine reads it.
+
+A chunk is JSON from a server we do not control: valid JSON with a wrong type inside
+(``choices`` an object, ``content`` a number, ``arguments`` an object) used to surface
+as an error deep in the engine, a 500 for what is the upstream's fault. Checked here,
+each is the upstream's 502 naming the field. Only the fields relaystack reads are
+checked, with ``isinstance`` alone: this runs once per streamed chunk.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_TEXT_FIELDS = ("role", "content", "refusal", "reasoning_content", "reasoning")
+_USAGE_COUNTS = ("prompt_tokens", "completion_tokens", "total_tokens")
+_USAGE_DETAILS = {
+    "prompt_tokens_details": "cached_tokens",
+    "completion_tokens_details": "reasoning_tokens",
+}
+
+
+def chunk_problem(chunk: dict[str, Any]) -> str | None:
+    """The first field of ``chunk`` with a type relaystack cannot read, else None."""
+    choices = chunk.get("choices")
+    if choices is not None and not isinstance(choices, list):
+        return "choices is not a list"
+    for n, choice in enumerate(choices or ()):
+        problem = _choice_problem(choice)
+        if problem:
+            return f"choices[{n}]{problem}"
+    usage = chunk.get("usage")
+    if usage is not None:
+        return _usage_problem(usage)
+    return None
+
+
+def _choice_problem(choice: Any) -> str | None:
+    if not isinstance(choice, dict):
+        return " is not an object"
+    if not isinstance(choice.get("index", 0), int):
+        return ".index is not an integer"
+    if not isinstance(choice.get("finish_reason"), str | None):
+        return ".finish_reason is not a string"
+    delta = choice.get("delta")
+    if delta is None:
+        return None
+    if not isinstance(delta, dict):
+        return ".delta is not an object"
+    for field in _TEXT_FIELDS:
+        if not isinstance(delta.get(field), str | None):
+            return f".delta.{field} is not a string"
+    calls = delta.get("tool_calls")
+    if calls is None:
+        return None
+    if not isinstance(calls, list):
+        return ".delta.tool_calls is not a list"
+    for n, call in enumerate(calls):
+        problem = _call_problem(call)
+        if problem:
+            return f".delta.tool_calls[{n}]{problem}"
+    return None
+
+
+def _call_problem(call: Any) -> str | None:
+    if not isinstance(call, dict):
+        return " is not an object"
+    if not isinstance(call.get("index", 0), int):
+        return ".index is not an integer"
+    if not isinstance(call.get("id"), str | None):
+        return ".id is not a string"
+    function = call.get("function")
+    if function is None:
+        return None
+    if not isinstance(function, dict):
+        return ".function is not an object"
+    for field in ("name", "arguments"):
+        if not isinstance(function.get(field), str | None):
+            return f".function.{field} is not a string"
+    return None
+
+
+def _usage_problem(usage: Any) -> str | None:
+    if not isinstance(usage, dict):
+        return "usage is not an object"
+    for field in _USAGE_COUNTS:
+        if not isinstance(usage.get(field), int | None):
+            return f"usage.{field} is not an integer"
+    for field, count in _USAGE_DETAILS.items():
+        details = usage.get(field)
+        if details is None:
+            continue
+        if not isinstance(details, dict) or not isinstance(details.get(count), int | None):
+            return f"usage.{field} is not an object of counts"
+    return None

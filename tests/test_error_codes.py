@@ -13,7 +13,7 @@ import pytest
 from openai.types.responses import ResponseError
 
 from relaystack.responses.failure import RESPONSE_ERROR_CODES
-from tests.support.mock_upstream import MockUpstream, Reply
+from tests.support.mock_upstream import MockUpstream, Reply, every_attempt
 from tests.support.not_found import CONV_HINT, MODEL_HINT, RESP_HINT
 from tests.support.spec import check_stream_contract
 from tests.support.sse import stream_events
@@ -68,6 +68,12 @@ REFUSALS: dict[str, tuple[int, Any, str, str | None]] = {
     "rate limited": (429, {"error": {"message": "slow down"}}, "rate_limit_exceeded", None),
 }
 
+def _refusal(status: int, body: dict[str, object]) -> list[Reply]:
+    """A 429 is retried before any output: the upstream refuses every attempt."""
+    reply = Reply(status=status, error_body=body)
+    return every_attempt(reply) if status == 429 else [reply]
+
+
 FAILED_CODES = set(get_args(ResponseError.model_fields["code"].annotation))
 
 
@@ -76,7 +82,7 @@ def test_upstream_refusal_gets_openai_s_code_over_json(
     client: openai.OpenAI, upstream: MockUpstream, case: str
 ) -> None:
     status, body, code, param = REFUSALS[case]
-    upstream.queue(Reply(status=status, error_body=body))
+    upstream.queue(*_refusal(status, body))
     with pytest.raises(openai.APIStatusError) as caught:
         client.responses.create(model=MODEL, input="x")
     assert caught.value.status_code == status
@@ -90,7 +96,7 @@ def test_a_stream_refused_upstream_is_one_response_failed_after_created(
     server: str, upstream: MockUpstream, case: str
 ) -> None:
     status, body, code, _param = REFUSALS[case]
-    upstream.queue(Reply(status=status, error_body=body))
+    upstream.queue(*_refusal(status, body))
     events = stream_events(server, {"model": MODEL, "input": "x"})
     check_stream_contract(events)
     assert [e["type"] for e in events] == [

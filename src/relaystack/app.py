@@ -24,10 +24,12 @@ from relaystack.api.routes import (
     chat_api,
     conversations_api,
     docs_api,
+    files_api,
     health_api,
     models_api,
     operations_api,
     responses_api,
+    vector_stores_api,
 )
 from relaystack.config import (
     Config,
@@ -49,6 +51,7 @@ from relaystack.observability.middleware import RequestMiddleware
 from relaystack.observability.setup import attach_store, build_recorder, detach_store
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.service import ResponsesService
+from relaystack.retrieval.wiring import Retrieval, build_retrieval
 from relaystack.sealing import KEY_BYTES, Sealer
 from relaystack.search import SearchConfigError
 from relaystack.search.backends import SearchBackends, build_backends
@@ -218,6 +221,9 @@ def build_app(
                     raise StartupError(
                         f"providers.{index} ({provider_config.id}): {message}"
                     ) from exc
+            retrieval = build_retrieval(config, store.runner, registry, context.ids, context.clock)
+            await retrieval.start(stack)
+            _serve_retrieval(app, retrieval)
             tool_http = _tool_http(config.recording)
             search_client = tool_http()
             stack.push_async_callback(search_client.aclose)
@@ -230,6 +236,7 @@ def build_app(
                 tool_settings=config.tools,
                 search=_search_backends(config.tools.web_search, search_client),
                 sealer=build_sealer(config),
+                file_search=retrieval.retriever,
                 _chains=ChainCache(config.server.chain_cache_bytes),
             )
             app.state.models = registry
@@ -287,9 +294,16 @@ def include_routes(app: FastAPI, *, open_docs: bool) -> None:
     keyed = [Depends(authenticate)]
     for api in (responses_api, conversations_api, chat_api, models_api):
         app.include_router(api.router, dependencies=keyed)
+    for api in (files_api, vector_stores_api):
+        app.include_router(api.router, dependencies=keyed)
     app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)
     app.include_router(health_api.router)
     app.include_router(operations_api.router)
+
+
+def _serve_retrieval(app: FastAPI, retrieval: Retrieval) -> None:
+    app.state.files = retrieval.files
+    app.state.vector_stores = retrieval.vector_stores
 
 
 def _providers(app: FastAPI) -> list[InferenceProvider]:

@@ -18,6 +18,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from relaystack.auth_keys import keys_from_env, keys_from_file
 from relaystack.config_model import ConfigError as ConfigError
 from relaystack.config_model import ConfigModel
+from relaystack.files_config import FilesConfig
 from relaystack.inference.providers import PROVIDER_TYPES
 from relaystack.operations_config import OperationsConfig
 from relaystack.recording.modes import RecordMode
@@ -182,6 +183,7 @@ class Config(ConfigModel):
     auth: AuthConfig | None = None
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     operations: OperationsConfig = Field(default_factory=OperationsConfig)
+    files: FilesConfig = Field(default_factory=FilesConfig)
 
     @model_validator(mode="after")
     def _unique_provider_ids(self) -> Config:

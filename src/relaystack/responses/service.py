@@ -43,6 +43,7 @@ from relaystack.search.backends import SearchBackends
 from relaystack.store.base import Chain, Order, Page, Store
 from relaystack.telemetry import UpstreamCall, telemetry
 from relaystack.tool_settings import ToolsConfig
+from relaystack.tools.file_search_types import FileSearcher
 from relaystack.tools.kind import HttpClientFactory, ToolContext, plain_http_client
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class ResponsesService:
     http: HttpClientFactory = plain_http_client
     tool_settings: ToolsConfig = field(default_factory=lambda: ToolsConfig.model_validate({}))
     search: SearchBackends | None = None  # web search's backends, when configured
+    file_search: FileSearcher | None = None  # the vector stores' search (file_search)
     # Seals what clients keep for the server (compaction, encrypted reasoning).
     sealer: Sealer = field(default_factory=Sealer.random)
     _chains: ChainCache = field(default_factory=ChainCache)
@@ -130,6 +132,7 @@ class ResponsesService:
                 history,
                 self.search,
                 request.include or (),
+                file_search=self.file_search,
             ),
         )
         response = new_response(

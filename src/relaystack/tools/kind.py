@@ -24,6 +24,7 @@ from relaystack.items.kind import Item, ItemKind
 from relaystack.search.backends import SearchBackends
 from relaystack.strict import StrictModel
 from relaystack.tool_settings import ToolsConfig
+from relaystack.tools.file_search_types import FileSearcher
 
 ChatTool = dict[str, Any]
 
@@ -93,6 +94,7 @@ class ToolContext:
     history: Sequence[Item]  # what the turn sees before its output: context, then input
     search: SearchBackends | None = None  # web search's backends (None: not configured)
     include: Sequence[str] = ()  # the request's ``include``
+    file_search: FileSearcher | None = None  # vector store search (None: not available)
 
 
 class ToolSession(Protocol):

@@ -237,6 +237,7 @@ def build_app(
                 search=_search_backends(config.tools.web_search, search_client),
                 sealer=build_sealer(config),
                 file_search=retrieval.retriever,
+                files=retrieval.store,
                 _chains=ChainCache(config.server.chain_cache_bytes),
             )
             app.state.models = registry

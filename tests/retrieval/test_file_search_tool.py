@@ -142,3 +142,59 @@ def test_a_bad_definition_is_a_400(plain_alice: openai.OpenAI) -> None:
             model=MODEL, input="hi", tools=[{"type": "file_search", "vector_store_ids": []}]
         )
     assert caught.value.body["param"].startswith("tools[0]")
+
+
+# ----- input parts given by file_id ---------------------------------------------------
+
+
+def test_input_file_and_image_by_file_id_reach_upstream_as_data(
+    plain_alice: openai.OpenAI, plain_bob: openai.OpenAI, upstream: MockUpstream
+) -> None:
+    note = plain_alice.files.create(file=("note.txt", b"remember the milk"), purpose="user_data")
+    pixel = plain_alice.files.create(file=("dot.png", b"\x89PNG\r\n\x1a\nfake"), purpose="vision")
+    upstream.reset()
+    upstream.queue(Reply(content=["ok"]))
+    content = [
+        {"type": "input_text", "text": "read these"},
+        {"type": "input_file", "file_id": note.id},
+        {"type": "input_image", "file_id": pixel.id},
+    ]
+    response = create(plain_alice, input=[{"role": "user", "content": content}])
+    assert response["status"] == "completed"
+    [chat] = chat_requests(upstream)
+    parts = chat["messages"][-1]["content"]
+    assert parts[1] == {
+        "type": "file",
+        "file": {
+            "file_data": "data:text/plain;base64,cmVtZW1iZXIgdGhlIG1pbGs=",
+            "filename": "note.txt",
+        },
+    }
+    assert parts[2]["image_url"]["url"].startswith("data:image/png;base64,")
+    with pytest.raises(openai.NotFoundError) as caught:
+        plain_bob.responses.create(model=MODEL, input=[{"role": "user", "content": content[1:2]}])
+    assert caught.value.body["param"] == "input[0]"
+
+
+def test_with_the_embedded_embedding_model_meaning_finds_the_file(
+    alice: openai.OpenAI, upstream: MockUpstream
+) -> None:
+    """No word of the query is in the PDF: only its embedding can find it."""
+    ids = [
+        alice.files.create(file=(name, DOCUMENTS[name]), purpose="assistants").id
+        for name in ("bees.pdf", "volcanoes.txt")
+    ]
+    store = create_and_poll(alice, file_ids=ids)
+    upstream.reset()
+    upstream.queue(
+        Reply(tool_calls=[search_call("call_1", "pollination by insects")]),
+        Reply(content=["Bees do [1]."]),
+    )
+    response = create(
+        alice,
+        tools=[{"type": "file_search", "vector_store_ids": [store.id]}],
+        include=["file_search_call.results"],
+    )
+    call, answer = response["output"]
+    assert call["results"][0]["filename"] == "bees.pdf"
+    assert answer["content"][0]["annotations"][0]["file_id"] == ids[0]

@@ -21,6 +21,7 @@ from relaystack.inference.base import ChunkStream
 from relaystack.inference.registry import ModelRegistry
 from relaystack.items.convert import normalize_items, to_chat_messages
 from relaystack.items.events import Event
+from relaystack.items.file_inputs import FileReader, resolve_file_inputs
 from relaystack.items.kind import ChatMessage, Item
 from relaystack.items.message import user_text
 from relaystack.items.reference import resolve_references
@@ -86,6 +87,7 @@ class ResponsesService:
     tool_settings: ToolsConfig = field(default_factory=lambda: ToolsConfig.model_validate({}))
     search: SearchBackends | None = None  # web search's backends, when configured
     file_search: FileSearcher | None = None  # the vector stores' search (file_search)
+    files: FileReader | None = None  # the Files store (input parts given by file_id)
     # Seals what clients keep for the server (compaction, encrypted reasoning).
     sealer: Sealer = field(default_factory=Sealer.random)
     _chains: ChainCache = field(default_factory=ChainCache)
@@ -119,6 +121,7 @@ class ResponsesService:
         if conversation_id is not None:
             context = await conversation_context(self.store, conversation_id, owner)
         input_items = await resolve_references(_input_items(request, self.ids), self.store, owner)
+        await resolve_file_inputs(input_items, self.files, owner, self.clock.seconds())
         if conversation_id is not None:
             check_unique(input_items, context, param="input")
         history = [*context, *input_items]

@@ -15,6 +15,7 @@ from relaystack.retrieval.ingest import Ingestor
 from relaystack.retrieval.search import Retriever
 from relaystack.retrieval.stores_service import VectorStoresService
 from relaystack.store.blobs import DiskBlobs
+from relaystack.store.files_base import FileStore
 from relaystack.store.files_store import SqlFileStore
 from relaystack.store.runners import Runner
 
@@ -25,6 +26,7 @@ class Retrieval:
     vector_stores: VectorStoresService
     retriever: Retriever
     ingestor: Ingestor
+    store: FileStore
 
     async def start(self, stack: contextlib.AsyncExitStack) -> None:
         """Start ingesting (files left in progress first); stopped when ``stack`` closes."""
@@ -60,4 +62,5 @@ def build_retrieval(
         ),
         retriever=retriever,
         ingestor=ingestor,
+        store=store,
     )

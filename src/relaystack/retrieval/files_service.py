@@ -84,7 +84,7 @@ class FilesService:
             raise file_not_found(file_id)
         return found
 
-    async def list(
+    async def list_files(
         self, owner: str, *, purpose: str | None, after: str | None, limit: int, order: Order
     ) -> Page:
         return await self.files.list_files(

@@ -55,7 +55,7 @@ class VectorStoresService:
             "file_ids",
         )
         expires = request.expires_after
-        row = {
+        row: dict[str, Any] = {
             "id": self.ids("vs"),
             "owner": owner,
             "created_at": now,
@@ -77,7 +77,7 @@ class VectorStoresService:
             raise store_not_found(store_id)
         return found
 
-    async def list(self, owner: str, *, after: str | None, limit: int, order: Order) -> Page:
+    async def list_stores(self, owner: str, *, after: str | None, limit: int, order: Order) -> Page:
         return await self.files.list_stores(
             owner, after=after, limit=limit, order=order, now=self.clock.seconds()
         )

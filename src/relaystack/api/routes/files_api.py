@@ -81,7 +81,7 @@ def _expires_after(anchor: object, seconds: object) -> tuple[str, int] | None:
 
 @router.get("/v1/files", summary="List files")
 async def list_files(request: Request, owner: Owner) -> Response:
-    page = await _service(request).list(
+    page = await _service(request).list_files(
         owner,
         purpose=request.query_params.get("purpose"),
         after=request.query_params.get("after"),

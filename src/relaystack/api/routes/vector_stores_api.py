@@ -62,7 +62,7 @@ async def create_store(request: Request, owner: Owner) -> Response:
 
 @router.get("/v1/vector_stores", summary="List vector stores")
 async def list_stores(request: Request, owner: Owner) -> Response:
-    page = await _service(request).list(
+    page = await _service(request).list_stores(
         owner,
         after=request.query_params.get("after"),
         limit=limit_param(request),

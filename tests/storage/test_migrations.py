@@ -13,7 +13,7 @@ from relaystack.store.migrate import alembic_config
 from relaystack.store.runners import open_runner
 from relaystack.store.sql import SqlStore
 
-HEAD = "0004"
+HEAD = "0005"
 T = TypeVar("T")
 
 

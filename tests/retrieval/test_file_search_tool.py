@@ -198,3 +198,20 @@ def test_with_the_embedded_embedding_model_meaning_finds_the_file(
     call, answer = response["output"]
     assert call["results"][0]["filename"] == "bees.pdf"
     assert answer["content"][0]["annotations"][0]["file_id"] == ids[0]
+
+
+def test_a_conversation_item_given_by_file_id_is_read_when_a_turn_uses_it(
+    plain_alice: openai.OpenAI, upstream: MockUpstream
+) -> None:
+    note = plain_alice.files.create(file=("memo.txt", b"meeting at noon"), purpose="user_data")
+    part = {"type": "input_file", "file_id": note.id}
+    conversation = plain_alice.conversations.create(items=[{"role": "user", "content": [part]}])
+    upstream.reset()
+    upstream.queue(Reply(content=["noon"]))
+    create(plain_alice, input="when?", conversation=conversation.id)
+    [chat] = chat_requests(upstream)
+    sent = chat["messages"][0]["content"][0]["file"]
+    assert sent == {
+        "file_data": "data:text/plain;base64,bWVldGluZyBhdCBub29u",
+        "filename": "memo.txt",
+    }

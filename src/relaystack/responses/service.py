@@ -123,6 +123,10 @@ class ResponsesService:
         input_items = await resolve_references(_input_items(request, self.ids), self.store, owner)
         await resolve_file_inputs(input_items, self.files, owner, self.clock.seconds())
         if conversation_id is not None:
+            # Items added to the conversation directly may name files by id too.
+            await resolve_file_inputs(
+                context, self.files, owner, self.clock.seconds(), "conversation"
+            )
             check_unique(input_items, context, param="input")
         history = [*context, *input_items]
         tools = ToolSet(

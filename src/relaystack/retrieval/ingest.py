@@ -16,6 +16,7 @@ import logging
 from dataclasses import dataclass
 
 from relaystack.errors import ApiError
+from relaystack.ids import Clock
 from relaystack.retrieval.chunking import chunk_text
 from relaystack.retrieval.embedding import Embeddings
 from relaystack.retrieval.extract import ExtractionError, extract_text
@@ -34,9 +35,12 @@ class Job:
 
 
 class Ingestor:
-    def __init__(self, files: FileStore, embeddings: Embeddings) -> None:
+    def __init__(
+        self, files: FileStore, embeddings: Embeddings, clock: Clock | None = None
+    ) -> None:
         self._files = files
         self._embeddings = embeddings
+        self._clock = clock or Clock()
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
         self._idle = asyncio.Event()
@@ -80,7 +84,7 @@ class Ingestor:
         settings = await self._files.store_settings(job.store_id, job.owner)
         if settings is None:
             return  # the store was deleted meanwhile
-        found = await self._files.file_content(job.file_id, job.owner, now=0)
+        found = await self._files.file_content(job.file_id, job.owner, self._clock.seconds())
         if found is None:
             await self._fail(job, "file_not_found", f"The file '{job.file_id}' no longer exists.")
             return

@@ -53,7 +53,7 @@ def build_retrieval(
     directory = blob_directory(config)
     store = SqlFileStore(runner, DiskBlobs(directory) if directory is not None else None)
     embeddings = Embeddings(models)
-    ingestor = Ingestor(store, embeddings)
+    ingestor = Ingestor(store, embeddings, clock)
     retriever = Retriever(store, embeddings)
     return Retrieval(
         files=FilesService(store, config.files.max_bytes, ids=ids, clock=clock),

@@ -72,7 +72,7 @@ class FileSearchCallItem(TypedDict):
 
 class FileSearchDefinition(StrictModel):
     type: Literal["file_search"]
-    vector_store_ids: list[str] = Field(min_length=1, max_length=2)  # OpenAI allows 2
+    vector_store_ids: list[str] = Field(min_length=1, max_length=100)
     max_num_results: int | None = Field(None, ge=1, le=50)
     filters: Filter | None = None
     ranking_options: RankingOptions | None = None

@@ -68,6 +68,7 @@ REFUSALS: dict[str, tuple[int, Any, str, str | None]] = {
     "rate limited": (429, {"error": {"message": "slow down"}}, "rate_limit_exceeded", None),
 }
 
+
 def _refusal(status: int, body: dict[str, object]) -> list[Reply]:
     """A 429 is retried before any output: the upstream refuses every attempt."""
     reply = Reply(status=status, error_body=body)

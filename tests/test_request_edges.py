@@ -37,12 +37,8 @@ def test_duplicate_tool_names_are_a_400(server: str, upstream: MockUpstream) -> 
 
 @pytest.mark.parametrize(
     "part",
-    [
-        {"type": "input_file", "file_url": "https://example.com/a.pdf"},
-        {"type": "input_file", "file_id": "file-123"},
-        {"type": "input_image", "file_id": "file-123"},
-    ],
-    ids=["file by url", "file by id", "image by id"],
+    [{"type": "input_file", "file_url": "https://example.com/a.pdf"}],
+    ids=["file by url"],
 )
 def test_parts_chat_upstreams_cannot_take_are_a_400(
     server: str, upstream: MockUpstream, part: dict[str, str]
@@ -54,4 +50,22 @@ def test_parts_chat_upstreams_cannot_take_are_a_400(
     )
     assert reply.status_code == 400
     assert reply.json()["error"]["param"] == "input[0].content[0]"
+    assert len(upstream.requests) == sent
+
+
+@pytest.mark.parametrize(
+    "part",
+    [{"type": "input_file", "file_id": "file-123"}, {"type": "input_image", "file_id": "file-123"}],
+    ids=["file by id", "image by id"],
+)
+def test_a_file_id_that_names_no_file_is_a_404(
+    server: str, upstream: MockUpstream, part: dict[str, str]
+) -> None:
+    sent = len(upstream.requests)
+    reply = httpx.post(
+        f"{server}/responses",
+        json={"model": MODEL, "input": [{"role": "user", "content": [part]}]},
+    )
+    assert reply.status_code == 404
+    assert reply.json()["error"]["param"] == "input[0]"
     assert len(upstream.requests) == sent

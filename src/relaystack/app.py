@@ -26,12 +26,14 @@ from relaystack.api.routes import (
     chat_api,
     conversations_api,
     docs_api,
+    files_api,
     health_api,
     models_api,
     operations_api,
     prompts_api,
     responses_api,
     responses_ws,
+    vector_stores_api,
 )
 from relaystack.config import (
     Config,
@@ -55,6 +57,7 @@ from relaystack.responses.background import BackgroundWorkers
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.prompts_service import PromptsService
 from relaystack.responses.service import ResponsesService
+from relaystack.retrieval.wiring import Retrieval, build_retrieval
 from relaystack.sealing import KEY_BYTES, Sealer
 from relaystack.search import SearchConfigError
 from relaystack.search.backends import SearchBackends, build_backends
@@ -231,6 +234,9 @@ def build_app(
                     raise StartupError(
                         f"providers.{index} ({provider_config.id}): {message}"
                     ) from exc
+            retrieval = build_retrieval(config, store.runner, registry, context.ids, context.clock)
+            await retrieval.start(stack)
+            _serve_retrieval(app, retrieval)
             tool_http = _tool_http(config.recording)
             search_client = tool_http()
             stack.push_async_callback(search_client.aclose)
@@ -243,6 +249,8 @@ def build_app(
                 tool_settings=config.tools,
                 search=_search_backends(config.tools.web_search, search_client),
                 sealer=build_sealer(config),
+                file_search=retrieval.retriever,
+                files=retrieval.store,
                 _chains=ChainCache(config.server.chain_cache_bytes),
             )
             app.state.models = registry
@@ -331,9 +339,16 @@ def include_routes(app: FastAPI, *, open_docs: bool) -> None:
     ):
         app.include_router(api.router, dependencies=keyed)
     app.include_router(responses_ws.router, dependencies=keyed)  # WebSocket mode
+    for api in (files_api, vector_stores_api):
+        app.include_router(api.router, dependencies=keyed)
     app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)
     app.include_router(health_api.router)
     app.include_router(operations_api.router)
+
+
+def _serve_retrieval(app: FastAPI, retrieval: Retrieval) -> None:
+    app.state.files = retrieval.files
+    app.state.vector_stores = retrieval.vector_stores
 
 
 def _providers(app: FastAPI) -> list[InferenceProvider]:

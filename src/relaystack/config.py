@@ -19,6 +19,7 @@ from relaystack.auth_keys import keys_from_env, keys_from_file
 from relaystack.background_config import BackgroundConfig
 from relaystack.config_model import ConfigError as ConfigError
 from relaystack.config_model import ConfigModel
+from relaystack.files_config import FilesConfig
 from relaystack.inference.providers import PROVIDER_TYPES
 from relaystack.operations_config import OperationsConfig
 from relaystack.recording.modes import RecordMode
@@ -188,6 +189,7 @@ class Config(ConfigModel):
     tools: ToolsConfig = Field(default_factory=ToolsConfig)
     operations: OperationsConfig = Field(default_factory=OperationsConfig)
     background: BackgroundConfig = Field(default_factory=BackgroundConfig)
+    files: FilesConfig = Field(default_factory=FilesConfig)
 
     @model_validator(mode="after")
     def _unique_provider_ids(self) -> Config:

@@ -239,3 +239,19 @@ def test_the_mock_runs_as_a_file_or_a_module(how: str, tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "--chunks" in result.stdout
+
+
+def test_retrieval_bench_runs_its_speed_part() -> None:
+    """``python -m bench.retrieval`` on a small store (no model work): it runs and reports."""
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "bench.retrieval", "--examples", "0"),
+            *("--ingest-documents", "0", "--sizes", "300", "--searches", "5"),
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| 300 |" in done.stdout

@@ -28,9 +28,8 @@ class InputImage(StrictModel):
 
     @model_validator(mode="after")
     def _has_a_source(self) -> InputImage:
-        if self.image_url is None:
-            # There is no Files API here yet, so a file_id cannot be resolved.
-            raise ValueError("an input_image needs an image_url (a URL or a data URL)")
+        if self.image_url is None and self.file_id is None:
+            raise ValueError("an input_image needs an image_url (a URL or a data URL) or a file_id")
         return self
 
 
@@ -43,12 +42,11 @@ class InputFile(StrictModel):
 
     @model_validator(mode="after")
     def _has_a_source(self) -> InputFile:
-        # Chat-completions upstreams take a file's bytes only: there is no Files API
-        # here to resolve a file_id, and no upstream field for a file_url.
-        if self.file_data is None:
-            raise ValueError(
-                "an input_file needs file_data (file_id and file_url are not supported)"
-            )
+        # Chat-completions upstreams take a file's bytes only: a file_id is read from
+        # the Files store before the turn (items/file_inputs.py); a file_url has no
+        # upstream field.
+        if self.file_data is None and self.file_id is None:
+            raise ValueError("an input_file needs file_data or file_id (file_url is not supported)")
         return self
 
 

@@ -21,6 +21,7 @@ from relaystack.inference.base import ChunkStream, ModelContext
 from relaystack.inference.registry import ModelRegistry, ResolvedModel
 from relaystack.items.convert import normalize_items, to_chat_messages
 from relaystack.items.events import Event
+from relaystack.items.file_inputs import FileReader, resolve_file_inputs
 from relaystack.items.kind import ChatMessage, Item
 from relaystack.items.message import user_text
 from relaystack.items.reference import resolve_references
@@ -51,6 +52,7 @@ from relaystack.search.backends import SearchBackends
 from relaystack.store.base import Chain, Order, Page, Store
 from relaystack.telemetry import UpstreamCall, telemetry
 from relaystack.tool_settings import ToolsConfig
+from relaystack.tools.file_search_types import FileSearcher
 from relaystack.tools.kind import HttpClientFactory, ToolContext, plain_http_client
 
 log = logging.getLogger(__name__)
@@ -113,6 +115,8 @@ class ResponsesService:
     http: HttpClientFactory = plain_http_client
     tool_settings: ToolsConfig = field(default_factory=lambda: ToolsConfig.model_validate({}))
     search: SearchBackends | None = None  # web search's backends, when configured
+    file_search: FileSearcher | None = None  # the vector stores' search (file_search)
+    files: FileReader | None = None  # the Files store (input parts given by file_id)
     # Seals what clients keep for the server (compaction, encrypted reasoning).
     sealer: Sealer = field(default_factory=Sealer.random)
     _chains: ChainCache = field(default_factory=ChainCache)
@@ -163,7 +167,12 @@ class ResponsesService:
             input_items = await resolve_references(
                 _input_items(request, self.ids), self.store, owner
             )
+        await resolve_file_inputs(input_items, self.files, owner, self.clock.seconds())
         if conversation_id is not None:
+            # Items added to the conversation directly may name files by id too.
+            await resolve_file_inputs(
+                context, self.files, owner, self.clock.seconds(), "conversation"
+            )
             check_unique(input_items, context, param="input")
         history = context_plan.open_history(
             context, _context_param(request), input_items, self.sealer, owner
@@ -178,6 +187,7 @@ class ResponsesService:
                 history,
                 self.search,
                 request.include or (),
+                file_search=self.file_search,
             ),
         )
         response = new_response(

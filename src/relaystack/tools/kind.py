@@ -24,6 +24,7 @@ from relaystack.items.kind import Item, ItemKind
 from relaystack.search.backends import SearchBackends
 from relaystack.strict import StrictModel
 from relaystack.tool_settings import ToolsConfig
+from relaystack.tools.file_search_types import FileSearcher
 
 ChatTool = dict[str, Any]
 
@@ -96,6 +97,7 @@ class ToolContext:
     # Chat names the request's client-side tools take (a server's tool of the same name
     # is offered under another).
     client_names: frozenset[str] = frozenset()
+    file_search: FileSearcher | None = None  # vector store search (None: not available)
 
 
 class ToolSession(Protocol):

@@ -1,0 +1,162 @@
+"""Hybrid search over the owner's vector stores: vectors and keywords, fused.
+
+Per query, chunks are ranked twice: by cosine similarity to the query's embedding
+(``index``), and by the database's full-text rank of the query's words. The rankings
+are fused by reciprocal rank fusion (RRF, k = 60): a chunk scores ``w / (60 + rank)``
+in each ranking it appears in (weights from ``ranking_options.hybrid_search``).
+Reported scores are the fused score over the best possible one (first in every
+ranking), so they lie in 0..1: 1.0 is first by both vectors and keywords, and a
+chunk only one ranking found scores at most its share (0.5 with equal weights).
+``score_threshold`` compares against that.
+
+Attribute filters choose the files first; both rankings see only their chunks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Sequence
+from typing import Literal
+
+import numpy as np
+
+from relaystack.errors import NotFound
+from relaystack.retrieval.embedding import Embeddings
+from relaystack.retrieval.index import StoreMatrix, VectorIndex
+from relaystack.store.files_base import FileStore, query_words
+from relaystack.tools.file_search_types import Filter, RankingOptions, SearchHit
+from relaystack.wire.json import loads
+
+RRF_K = 60
+CANDIDATES = 50  # per ranking and query: what fusion chooses from
+Mode = Literal["hybrid", "vector", "keyword"]
+
+
+class Retriever:
+    def __init__(self, files: FileStore, embeddings: Embeddings, mode: Mode = "hybrid") -> None:
+        self._files = files
+        self._embeddings = embeddings
+        self._index = VectorIndex(files)
+        self.mode = mode
+
+    async def search(
+        self,
+        owner: str,
+        vector_store_ids: Sequence[str],
+        queries: Sequence[str],
+        *,
+        max_results: int,
+        filters: Filter | None = None,
+        ranking: RankingOptions | None = None,
+    ) -> list[SearchHit]:
+        stores = await self._files.revisions(list(vector_store_ids), owner)
+        for store_id in vector_store_ids:
+            if store_id not in stores:
+                raise NotFound(
+                    f"No vector store found with id '{store_id}'.",
+                    param="vector_store_ids",
+                    code="not_found",
+                )
+        store_ids = list(stores)
+        allowed = await self._allowed_files(store_ids, filters)
+        weights = _weights(ranking)
+        candidates = max(CANDIDATES, max_results)
+        # Both rankings of every query at once: the vector scan runs in a worker thread
+        # (numpy releases the GIL) while the database answers the keyword query.
+        work: list[tuple[float, Awaitable[list[int]]]] = []
+        files = sorted(allowed) if allowed is not None else None
+        for query in queries:
+            if self.mode != "keyword" and weights[0] > 0:
+                work.append((weights[0], self._vector_ranking(stores, query, allowed, candidates)))
+            if self.mode != "vector" and weights[1] > 0:
+                keywords = self._files.keyword_hits(
+                    store_ids, query_words(query), files, candidates
+                )
+                work.append((weights[1], keywords))
+        ranked_lists = await asyncio.gather(*(ranking for _weight, ranking in work))
+        rankings = [
+            (weight, ranked) for (weight, _), ranked in zip(work, ranked_lists, strict=True)
+        ]
+        scored = _fused(rankings)
+        threshold = ranking.score_threshold if ranking and ranking.score_threshold else 0.0
+        best = [(pk, score) for pk, score in scored if score >= threshold][:max_results]
+        found = await self._files.chunks_found([pk for pk, _score in best])
+        return [
+            SearchHit(
+                file_id=row.file_id,
+                filename=row.filename,
+                score=round(score, 6),
+                text=row.text,
+                attributes=loads(row.attributes),
+            )
+            for pk, score in best
+            if (row := found.get(pk)) is not None
+        ]
+
+    async def _allowed_files(self, store_ids: list[str], filters: Filter | None) -> set[str] | None:
+        if filters is None:
+            return None
+        rows = await self._files.searchable_files(store_ids)
+        return {row.file_id for row in rows if filters.matches(loads(row.attributes))}
+
+    async def _vector_ranking(
+        self, stores: dict, query: str, allowed: set[str] | None, candidates: int
+    ) -> list[int]:
+        by_model: dict[str, list[str]] = defaultdict(list)
+        for store_id, row in stores.items():
+            by_model[row.embedding_model].append(store_id)
+        scans: list[tuple[StoreMatrix, np.ndarray]] = []
+        for model, store_ids in by_model.items():
+            vector = (await self._embeddings.embed(model, [query]))[0]
+            for store_id in store_ids:
+                matrix = await self._index.matrix(store_id, stores[store_id].revision)
+                if len(matrix.pks) and matrix.vectors.shape[1] == vector.shape[0]:
+                    scans.append((matrix, vector))
+        if not scans:
+            return []
+        # Off the event loop: 100k chunks are ~150 MB of vectors to read.
+        return await asyncio.to_thread(_best_by_vector, scans, allowed, candidates)
+
+
+def _best_by_vector(
+    scans: list[tuple[StoreMatrix, np.ndarray]], allowed: set[str] | None, candidates: int
+) -> list[int]:
+    pks: list[np.ndarray] = []
+    scores: list[np.ndarray] = []
+    for matrix, vector in scans:
+        store_scores = matrix.scores(vector)
+        if allowed is not None:
+            keep = np.isin(matrix.file_ids, list(allowed))
+            pks.append(matrix.pks[keep])
+            scores.append(store_scores[keep])
+        else:
+            pks.append(matrix.pks)
+            scores.append(store_scores)
+    all_pks, all_scores = np.concatenate(pks), np.concatenate(scores)
+    if len(all_scores) > candidates:
+        # argpartition picks the best ``candidates`` without sorting all of them.
+        top = np.argpartition(-all_scores, candidates)[:candidates]
+    else:
+        top = np.arange(len(all_scores))
+    order = top[np.argsort(-all_scores[top], kind="stable")]
+    return [int(pk) for pk in all_pks[order]]
+
+
+def _weights(ranking: RankingOptions | None) -> tuple[float, float]:
+    if ranking is None or ranking.hybrid_search is None:
+        return 1.0, 1.0
+    return ranking.hybrid_search.embedding_weight, ranking.hybrid_search.text_weight
+
+
+def _fused(rankings: list[tuple[float, list[int]]]) -> list[tuple[int, float]]:
+    """Chunks by fused score, best first; scores over the best possible score."""
+    if not rankings:
+        return []
+    best_possible = sum(weight / (RRF_K + 1) for weight, _ranked in rankings)
+    fused: dict[int, float] = defaultdict(float)
+    for weight, ranked in rankings:
+        for rank, pk in enumerate(ranked, start=1):
+            fused[pk] += weight / (RRF_K + rank)
+    ordered = sorted(fused.items(), key=lambda pair: (-pair[1], pair[0]))
+    return [(pk, score / best_possible) for pk, score in ordered]

@@ -322,6 +322,9 @@ class FileSearchSession:
                     )
         return found
 
+    def close(self) -> None:
+        pass  # the searcher is the app's, shared by every response
+
 
 def _result(hit: SearchHit) -> FileSearchResult:
     return {

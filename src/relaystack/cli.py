@@ -129,7 +129,7 @@ def _serve(args: argparse.Namespace) -> int:
 
     from relaystack.app import StartupError, build_app
     from relaystack.observability.logs import configure_logging
-    from relaystack.startup import ListenError, banner, listen
+    from relaystack.startup import ListenError, banner, freeze_startup_heap, listen
 
     configure_logging(args.log_level, args.log_format)
 
@@ -166,6 +166,7 @@ def _serve(args: argparse.Namespace) -> int:
     async def run() -> int:
         try:
             async with app.router.lifespan_context(app):
+                freeze_startup_heap()
                 await server.serve(sockets=[sock])
         except StartupError as exc:
             print(f"relaystack: cannot start: {exc}", file=sys.stderr)

@@ -8,8 +8,9 @@ The per-request cost is kept off the database where the limit allows it:
   a replica holds unused at the end of a minute is not given to the others.
 * tokens per minute / day: tokens are counted when a request ends; the check reads
   the store's totals at most once a second per owner (plus this replica's own since).
-* concurrent requests: one store transaction per request (a lease), and one to give
-  it back just before the response's last byte.
+* concurrent requests: counted in memory, in slots a replica claims from the store a
+  few at a time and gives back once unused (``concurrency.py``): most requests cost no
+  store work, and the limit holds across replicas.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from relaystack.accounting.concurrency import ConcurrencySlots
 from relaystack.errors import RateLimited
 from relaystack.operations_config import LimitsConfig
 from relaystack.store.base import LimitReached, LimitStore
@@ -76,24 +78,31 @@ class _Spent:
 class Admission:
     """A request let through: what to do once it has ended."""
 
-    __slots__ = ("_gate", "lease", "owner", "rules")
+    __slots__ = ("_gate", "owner", "rules", "running")
 
-    def __init__(self, gate: LimitGate, owner: str, rules: LimitRules, lease: str | None):
+    def __init__(self, gate: LimitGate, owner: str, rules: LimitRules):
         self._gate = gate
         self.owner = owner
         self.rules = rules
-        self.lease = lease
+        self.running = rules.concurrent_requests is not None  # holds a concurrency slot
+
+    def finish(self) -> None:
+        """The response is (about to be) sent: its concurrency slot is free again."""
+        if self.running:
+            self.running = False
+            self._gate.slots.give_back(self.owner)
 
     async def settle(self, tokens: int) -> None:
-        tokens = tokens if self.rules.counts_tokens else 0
-        if self.lease is None and not tokens:
+        """Count the request's tokens (after its response has been sent)."""
+        self.finish()
+        if not tokens or not self.rules.counts_tokens:
             return
         now = self._gate.clock()
         self._gate.spent_locally(self.owner, now, tokens)
         try:
-            await self._gate.store.settle(self.owner, self.lease, now, tokens)
-        except Exception:  # the lease expires by itself; the response is already sent
-            log.exception("could not settle the limits of a request of %s", self.owner)
+            await self._gate.store.count_tokens(self.owner, now, tokens)
+        except Exception:  # the response is already sent
+            log.exception("could not count the tokens of a request of %s", self.owner)
 
 
 class LimitGate:
@@ -108,6 +117,7 @@ class LimitGate:
         self._spent: dict[str, _Spent] = {}
         self._purged_at = 0.0
         self._purging: asyncio.Task[None] | None = None
+        self.slots = ConcurrencySlots(store, config.lease_seconds, clock)
 
     def rules_for(self, owner: str) -> LimitRules | None:
         if owner not in self._rules:
@@ -122,17 +132,16 @@ class LimitGate:
             return None
         now = self.clock()
         self._purge_now_and_then(now)
-        lease = None
         try:
             if rules.counts_tokens:
                 await self._check_tokens(owner, rules, now)
             if rules.requests_per_minute is not None:
                 await self._take_request(owner, rules.requests_per_minute, now)
             if rules.concurrent_requests is not None:
-                lease = await self._lease(owner, rules, now)
+                await self._take_slot(owner, rules)
         except LimitReached as reached:
             raise _refusal(owner, reached) from None
-        return Admission(self, owner, rules, lease)
+        return Admission(self, owner, rules)
 
     async def _take_request(self, owner: str, limit: int, now: float) -> None:
         window = int(now) // MINUTE * MINUTE
@@ -143,12 +152,10 @@ class LimitGate:
             held = self._slices[owner] = _Slice(window, granted)
         held.left -= 1
 
-    async def _lease(self, owner: str, rules: LimitRules, now: float) -> str:
+    async def _take_slot(self, owner: str, rules: LimitRules) -> None:
         assert rules.concurrent_requests is not None
         try:
-            return await self.store.take_lease(
-                owner, now, rules.concurrent_requests, self._config.lease_seconds
-            )
+            await self.slots.take(owner, rules.concurrent_requests)
         except LimitReached:
             held = self._slices.get(owner)
             if held is not None and rules.requests_per_minute is not None:
@@ -174,6 +181,10 @@ class LimitGate:
         if spent is not None and spent.minute == int(now) // MINUTE * MINUTE:
             spent.minute_tokens += tokens
             spent.day_tokens += tokens
+
+    async def aclose(self) -> None:
+        """Give this replica's concurrency slots back (at shutdown)."""
+        await self.slots.aclose()
 
     def _purge_now_and_then(self, now: float) -> None:
         if now - self._purged_at < PURGE_SECONDS:

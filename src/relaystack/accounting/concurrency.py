@@ -17,7 +17,6 @@ slots of its last claim (fewer than ``SLOTS_PER_CLAIM`` of the limit).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -49,14 +48,12 @@ class ConcurrencySlots:
         self._lease_seconds = lease_seconds
         self._clock = clock
         self._held: dict[str, _Held] = {}
-        self._ticking: asyncio.Task[None] | None = None
 
     async def take(self, owner: str, limit: int) -> None:
         """A slot for one of ``owner``'s requests, or ``LimitReached``."""
         held = self._held.get(owner)
         if held is None:
             held = self._held[owner] = _Held()
-            self._start_ticking()
         if held.busy >= len(held.leases):
             async with held.claiming:  # one claim at a time; the others then find room
                 if held.busy >= len(held.leases):
@@ -75,20 +72,9 @@ class ConcurrencySlots:
         held.leases.extend(leases)
         held.renew_by = min(held.renew_by, now + self._lease_seconds / 2)
 
-    def _start_ticking(self) -> None:
-        if self._ticking is None:
-            self._ticking = asyncio.get_running_loop().create_task(self._tick_forever())
-
-    async def _tick_forever(self) -> None:
-        while True:
-            await asyncio.sleep(TICK_SECONDS)
-            try:
-                await self.tick()
-            except Exception:  # the store may be back at the next tick
-                log.exception("could not give back or renew concurrency slots")
-
     async def tick(self) -> None:
-        """Give back slots unused since the last tick; renew the others' leases in time."""
+        """Give back slots unused since the last tick; renew the others' leases in time.
+        The limit gate calls it every ``TICK_SECONDS``."""
         now = self._clock()
         for owner, held in list(self._held.items()):
             keep = max(held.peak, held.busy)
@@ -104,11 +90,7 @@ class ConcurrencySlots:
                 del self._held[owner]
 
     async def aclose(self) -> None:
-        """Stop ticking and give every held slot back (at shutdown)."""
-        if self._ticking is not None:
-            self._ticking.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._ticking
+        """Give every held slot back (at shutdown)."""
         leases = [lease for held in self._held.values() for lease in held.leases]
         self._held.clear()
         if leases:

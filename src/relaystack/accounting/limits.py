@@ -6,8 +6,10 @@ The per-request cost is kept off the database where the limit allows it:
   twentieth of the limit), and lets requests through from its slice without asking
   the store again. The limit always holds across replicas; the price is that a slice
   a replica holds unused at the end of a minute is not given to the others.
-* tokens per minute / day: tokens are counted when a request ends; the check reads
-  the store's totals at most once a second per owner (plus this replica's own since).
+* tokens per minute / day: tokens are counted when a request ends, in memory at once
+  and in the store once a second (one write per owner and minute, not per request);
+  the check reads the store's totals at most once a second per owner (plus this
+  replica's own since).
 * concurrent requests: counted in memory, in slots a replica claims from the store a
   few at a time and gives back once unused (``concurrency.py``): most requests cost no
   store work, and the limit holds across replicas.
@@ -16,12 +18,13 @@ The per-request cost is kept off the database where the limit allows it:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from relaystack.accounting.concurrency import ConcurrencySlots
+from relaystack.accounting.concurrency import TICK_SECONDS, ConcurrencySlots
 from relaystack.errors import RateLimited
 from relaystack.operations_config import LimitsConfig
 from relaystack.store.base import LimitReached, LimitStore
@@ -97,12 +100,7 @@ class Admission:
         self.finish()
         if not tokens or not self.rules.counts_tokens:
             return
-        now = self._gate.clock()
-        self._gate.spent_locally(self.owner, now, tokens)
-        try:
-            await self._gate.store.count_tokens(self.owner, now, tokens)
-        except Exception:  # the response is already sent
-            log.exception("could not count the tokens of a request of %s", self.owner)
+        self._gate.spend(self.owner, tokens)
 
 
 class LimitGate:
@@ -118,6 +116,8 @@ class LimitGate:
         self._purged_at = 0.0
         self._purging: asyncio.Task[None] | None = None
         self.slots = ConcurrencySlots(store, config.lease_seconds, clock)
+        self._unsaved: dict[tuple[str, int], int] = {}  # tokens by owner and minute
+        self._ticking: asyncio.Task[None] | None = None
 
     def rules_for(self, owner: str) -> LimitRules | None:
         if owner not in self._rules:
@@ -132,6 +132,8 @@ class LimitGate:
             return None
         now = self.clock()
         self._purge_now_and_then(now)
+        if self._ticking is None:
+            self._ticking = asyncio.get_running_loop().create_task(self._tick_forever())
         try:
             if rules.counts_tokens:
                 await self._check_tokens(owner, rules, now)
@@ -167,6 +169,9 @@ class LimitGate:
         minute, day = int(now) // MINUTE * MINUTE, int(now) // DAY * DAY
         if spent is None or spent.minute != minute or now - spent.read_at > TOKENS_FRESH_SECONDS:
             minute_tokens, day_tokens = await self.store.window_tokens(owner, now)
+            # This replica's tokens not yet written count too.
+            minute_tokens += self._unsaved.get((owner, minute), 0)
+            day_tokens += sum(n for (who, _), n in self._unsaved.items() if who == owner)
             spent = self._spent[owner] = _Spent(minute, day, minute_tokens, day_tokens, now)
         if rules.tokens_per_minute is not None and spent.minute_tokens >= rules.tokens_per_minute:
             raise LimitReached(
@@ -175,15 +180,49 @@ class LimitGate:
         if rules.tokens_per_day is not None and spent.day_tokens >= rules.tokens_per_day:
             raise LimitReached("tokens_per_day", rules.tokens_per_day, day + DAY - int(now))
 
-    def spent_locally(self, owner: str, now: float, tokens: int) -> None:
-        """Count this replica's own tokens at once (the store's count follows)."""
+    def spend(self, owner: str, tokens: int) -> None:
+        """Count a finished request's tokens: here at once, in the store at the next tick."""
+        minute = int(self.clock()) // MINUTE * MINUTE
+        key = (owner, minute)
+        self._unsaved[key] = self._unsaved.get(key, 0) + tokens
         spent = self._spent.get(owner)
-        if spent is not None and spent.minute == int(now) // MINUTE * MINUTE:
+        if spent is not None and spent.minute == minute:
             spent.minute_tokens += tokens
             spent.day_tokens += tokens
 
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            for step in (self.write_tokens, self.slots.tick):
+                try:
+                    await step()
+                except Exception:  # the store may be back at the next tick
+                    log.exception("could not write limits' counts or give back slots")
+
+    async def write_tokens(self) -> None:
+        """Write the tokens counted since the last tick (one write per owner and minute)."""
+        unsaved, self._unsaved = self._unsaved, {}
+        while unsaved:
+            key = next(iter(unsaved))
+            owner, minute = key
+            try:
+                await self.store.count_tokens(owner, minute, unsaved[key])
+            except Exception:
+                for left, count in unsaved.items():  # kept for the next tick
+                    self._unsaved[left] = self._unsaved.get(left, 0) + count
+                raise
+            del unsaved[key]
+
     async def aclose(self) -> None:
-        """Give this replica's concurrency slots back (at shutdown)."""
+        """Write what is left and give this replica's concurrency slots back (at shutdown)."""
+        if self._ticking is not None:
+            self._ticking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._ticking
+        try:
+            await self.write_tokens()
+        except Exception:
+            log.exception("could not write limits' token counts at shutdown")
         await self.slots.aclose()
 
     def _purge_now_and_then(self, now: float) -> None:

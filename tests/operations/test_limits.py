@@ -94,6 +94,24 @@ def test_a_replica_claims_requests_a_slice_at_a_time_and_the_limit_holds(
     assert statuses == [200] * 40 + [429] * 3
 
 
+def test_requests_arriving_at_once_share_a_replica_s_claims(
+    limited: Any, upstream: MockUpstream
+) -> None:
+    # 30 at once under 40 a minute (slices of 2): each used to claim a slice of its own
+    # when it found none left, so some were refused although 30 < 40.
+    http = limited(requests_per_minute=40)
+    wait_for_a_fresh_minute()
+    embed = {"model": "openai/gpt-4o", "input": "x"}
+
+    def send(_: int) -> int:
+        return http.post("/v1/embeddings", json=embed, headers=key("a")).status_code
+
+    with ThreadPoolExecutor(30) as pool:
+        assert list(pool.map(send, range(30))) == [200] * 30
+    statuses = [send(0) for _ in range(11)]
+    assert statuses == [200] * 10 + [429]
+
+
 def test_tokens_per_day_refuses_once_spent(limited: Any, upstream: MockUpstream) -> None:
     http = limited(tokens_per_day=20)
     upstream.queue(Reply(content=["one", "two"], usage={"prompt_tokens": 15,

@@ -84,6 +84,7 @@ async def admit_ms(url: str, owner: str, limits: dict[str, int], n: int) -> floa
             await _admit_and_settle(gate, owner)
         return (time.perf_counter() - started) / n * 1000
     finally:
+        await gate.aclose()
         await store.close()
 
 

@@ -274,6 +274,8 @@ def build_app(
         finally:
             await stack.aclose()
             await registry.aclose()
+            if app.state.owner_limits is not None:
+                await app.state.owner_limits.aclose()
             await detach_store(app.state.recorder)
             await store.close()
 

@@ -133,7 +133,7 @@ def _serve(args: argparse.Namespace) -> int:
     from relaystack.graceful import GracefulServer
     from relaystack.head_timeout import head_timeout_protocol
     from relaystack.observability.logs import configure_logging
-    from relaystack.startup import ListenError, banner, listen
+    from relaystack.startup import ListenError, banner, freeze_startup_heap, listen
 
     configure_logging(args.log_level, args.log_format)
 
@@ -178,6 +178,7 @@ def _serve(args: argparse.Namespace) -> int:
     async def run() -> int:
         try:
             async with app.router.lifespan_context(app):
+                freeze_startup_heap()
                 await server.serve(sockets=[sock])
                 if server.signalled_at is not None:
                     # The app's shutdown gets what is left of the same grace.

@@ -50,7 +50,8 @@ class LimitsConfig(_Strict):
     default: OwnerLimits = Field(default_factory=OwnerLimits)
     # Per owner; a field left out takes the default's value.
     owners: dict[str, OwnerLimits] = Field(default_factory=dict)
-    # How long a request's concurrency lease lasts if its replica dies mid-request.
+    # How long the concurrency slots a replica holds keep counting after it dies (a
+    # live replica renews them).
     lease_seconds: int = Field(600, gt=0)
 
     def for_owner(self, owner: str) -> dict[str, int]:

@@ -7,6 +7,7 @@ the port, not a banner followed by the web server's traceback.
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 
@@ -65,3 +66,16 @@ def banner(version: str, config: Config, port: int) -> str:
         f" | state: {without_password(config.storage.url)}"
         f" | {recording_summary(config.recording)}"
     )
+
+
+def freeze_startup_heap() -> None:
+    """Move everything start-up made (modules, models, the app) out of the collector's
+    sight, once, just before serving.
+
+    Those objects live as long as the process, yet every full collection walked them
+    again: with about 160,000 of them, a chat completion at 32 concurrent requests
+    cost about 80 us more CPU (of about 680) in the bench. What requests allocate is
+    still collected as before.
+    """
+    gc.collect()
+    gc.freeze()

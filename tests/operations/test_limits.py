@@ -94,6 +94,24 @@ def test_a_replica_claims_requests_a_slice_at_a_time_and_the_limit_holds(
     assert statuses == [200] * 40 + [429] * 3
 
 
+def test_requests_arriving_at_once_share_a_replica_s_claims(
+    limited: Any, upstream: MockUpstream
+) -> None:
+    # 30 at once under 40 a minute (slices of 2): each used to claim a slice of its own
+    # when it found none left, so some were refused although 30 < 40.
+    http = limited(requests_per_minute=40)
+    wait_for_a_fresh_minute()
+    embed = {"model": "openai/gpt-4o", "input": "x"}
+
+    def send(_: int) -> int:
+        return http.post("/v1/embeddings", json=embed, headers=key("a")).status_code
+
+    with ThreadPoolExecutor(30) as pool:
+        assert list(pool.map(send, range(30))) == [200] * 30
+    statuses = [send(0) for _ in range(11)]
+    assert statuses == [200] * 10 + [429]
+
+
 def test_tokens_per_day_refuses_once_spent(limited: Any, upstream: MockUpstream) -> None:
     http = limited(tokens_per_day=20)
     upstream.queue(Reply(content=["one", "two"], usage={"prompt_tokens": 15,
@@ -164,6 +182,50 @@ def test_a_requests_per_minute_limit_holds_across_two_replicas(
             httpx.post(f"{replicas[1].url}/responses", json=TURN, headers=key("b")).status_code
             == 200
         )
+    finally:
+        for replica in replicas:
+            replica.stop()
+
+
+def test_a_concurrency_limit_holds_across_two_replicas_and_idle_slots_move(
+    upstream: MockUpstream, fresh_postgres_url: str, tmp_path: Path
+) -> None:
+    """Replicas hold concurrency slots in memory and claim them from PostgreSQL a few at
+    a time: the limit holds across them, and slots one replica stops using go back
+    within about two seconds (until then the other may be refused: the documented
+    slack)."""
+    settings = stack_settings(
+        upstream.base_url,
+        fresh_postgres_url,
+        auth={"keys": KEYS},
+        operations={"limits": {"default": {"concurrent_requests": 2}}},
+    )
+    config = write_config(tmp_path / "relaystack.yaml", settings)
+    replicas = [ServeProcess(config, free_port(), tmp_path / f"{n}.log") for n in "ab"]
+
+    def send(url: str) -> int:
+        return httpx.post(f"{url}/responses", json=TURN, headers=key("a"), timeout=30).status_code
+
+    def at_once(urls: list[str]) -> list[int]:
+        # Each admitted turn streams for about a second, so all of them overlap.
+        upstream.queue(*(Reply(content=["slow"] * 10, delay=0.1) for _ in urls))
+        with ThreadPoolExecutor(len(urls)) as pool:
+            return sorted(pool.map(send, urls))
+
+    try:
+        for replica in replicas:
+            replica.wait_ready()
+        a, b = (replica.url for replica in replicas)
+        # Six at once, three on each replica: exactly two run.
+        assert at_once([a, b] * 3) == [200] * 2 + [429] * 4
+        # Both slots come back to whoever needs them once unused: two at once on one
+        # replica pass within a few seconds.
+        deadline = time.monotonic() + 10
+        while (statuses := at_once([b, b])) != [200, 200]:
+            assert statuses == [200, 429]
+            assert time.monotonic() < deadline, "the other replica's idle slot never came back"
+            time.sleep(0.5)
+        assert at_once([b, b, b]) == [200, 200, 429]
     finally:
         for replica in replicas:
             replica.stop()

@@ -23,9 +23,15 @@ async def admit(request: HTTPConnection, owner: str) -> None:
     # The request middleware (always installed by build_app) is serving this request.
     record: RequestRecord = cast(RequestTelemetry, telemetry()).record
 
+    async def finish() -> None:
+        admission.finish()
+
     async def settle() -> None:
         await admission.settle(record.input_tokens + record.output_tokens)
 
-    # A lease goes back before the last byte (the client may then send its next
-    # request at once); tokens alone are counted after it.
-    (record.before_last_byte if admission.lease else record.cleanups).append(settle)
+    # A concurrency slot is free before the last byte (the client may then send its
+    # next request at once); tokens are counted after it.
+    if admission.running:
+        record.before_last_byte.append(finish)
+    if admission.rules.counts_tokens:
+        record.cleanups.append(settle)

@@ -121,12 +121,18 @@ class LimitStore(Protocol):
     async def window_tokens(self, owner: str, now: float) -> tuple[int, int]:
         """Tokens counted so far in the current minute and UTC day."""
 
-    async def take_lease(self, owner: str, now: float, limit: int, seconds: int) -> str:
-        """A lease on one of ``limit`` concurrent requests (expiring after ``seconds``),
-        or ``LimitReached``."""
+    async def claim_leases(
+        self, owner: str, now: float, want: int, limit: int, seconds: int
+    ) -> list[str]:
+        """Up to ``want`` more of ``owner``'s ``limit`` concurrency slots, as leases that
+        expire after ``seconds`` (at least one), or ``LimitReached``."""
 
-    async def settle(self, owner: str, lease: str | None, now: float, tokens: int) -> None:
-        """The request ended: give its lease back and count its tokens."""
+    async def renew_leases(self, leases: list[str], expires_at: float) -> None: ...
+
+    async def release_leases(self, leases: list[str]) -> None: ...
+
+    async def count_tokens(self, owner: str, now: float, tokens: int) -> None:
+        """Add a finished request's tokens to the current minute and UTC day."""
 
     async def purge_limits(self, before: float) -> None:
         """Forget windows older than a day before ``before`` and expired leases."""

@@ -2,10 +2,10 @@
 
 Requests and tokens are counted in fixed windows (a minute, a UTC day), one row per
 owner and window. A replica claims requests a slice at a time (``claim_requests``),
-so most requests cost no database work at all; concurrency is a lease row per running
-request, counted under a per-owner lock (a PostgreSQL advisory lock; SQLite has one
-writer). Whatever would go over a limit raises ``LimitReached`` inside the
-transaction, so nothing is counted for it.
+so most requests cost no database work at all; concurrency is a lease row per slot a
+replica holds (``accounting/concurrency.py``), claimed under a per-owner lock (a
+PostgreSQL advisory lock; SQLite has one writer). Whatever would go over a limit raises
+``LimitReached`` inside the transaction, so nothing is counted for it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, text
+from sqlalchemy import Connection, delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from relaystack.store.base import LimitReached
@@ -48,31 +48,43 @@ def window_tokens(connection: Connection, owner: str, now: float) -> tuple[int, 
     return spent.get(MINUTE, 0), spent.get(DAY, 0)
 
 
-def take_lease(connection: Connection, owner: str, now: float, limit: int, seconds: int) -> str:
+def claim_leases(
+    connection: Connection, owner: str, now: float, want: int, limit: int, seconds: int
+) -> list[str]:
+    """Up to ``want`` more of ``owner``'s ``limit`` concurrency slots, as lease rows
+    expiring after ``seconds`` (at least one, or ``LimitReached``)."""
     if connection.dialect.name == "postgresql":
         # Two replicas counting at once would both see room for one more.
         connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:owner))"), {"owner": owner})
     connection.execute(
         delete(inflight).where(inflight.c.owner == owner, inflight.c.expires_at < int(now))
     )
-    running = connection.scalar(
+    held = connection.scalar(
         select(func.count()).select_from(inflight).where(inflight.c.owner == owner)
     )
-    if running >= limit:
+    granted = min(want, limit - held)
+    if granted <= 0:
         raise LimitReached("concurrent_requests", limit, 1)
-    lease = os.urandom(16).hex()
+    leases = [os.urandom(16).hex() for _ in range(granted)]
+    expires_at = int(now) + seconds
+    rows = [{"id": lease, "owner": owner, "expires_at": expires_at} for lease in leases]
+    connection.execute(inflight.insert(), rows)
+    return leases
+
+
+def renew_leases(connection: Connection, leases: list[str], expires_at: float) -> None:
     connection.execute(
-        inflight.insert().values(id=lease, owner=owner, expires_at=int(now) + seconds)
+        update(inflight).where(inflight.c.id.in_(leases)).values(expires_at=int(expires_at))
     )
-    return lease
 
 
-def settle(connection: Connection, owner: str, lease: str | None, now: float, tokens: int) -> None:
-    if lease is not None:
-        connection.execute(delete(inflight).where(inflight.c.id == lease))
-    if tokens:
-        for span in (MINUTE, DAY):
-            _upsert(connection, owner, span, window_start(now, span), requests=0, tokens=tokens)
+def release_leases(connection: Connection, leases: list[str]) -> None:
+    connection.execute(delete(inflight).where(inflight.c.id.in_(leases)))
+
+
+def count_tokens(connection: Connection, owner: str, now: float, tokens: int) -> None:
+    for span in (MINUTE, DAY):
+        _upsert(connection, owner, span, window_start(now, span), requests=0, tokens=tokens)
 
 
 def purge(connection: Connection, before: float) -> None:

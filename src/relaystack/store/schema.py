@@ -116,8 +116,8 @@ rate_windows = Table(
     Column("tokens", BigInteger, nullable=False, server_default="0"),
 )
 
-# One row per request running under a concurrency limit; a lease that outlives its
-# replica (killed mid-request) stops counting at ``expires_at``.
+# One row per concurrency slot a replica holds (renewed while it lives); a lease that
+# outlives its replica (killed) stops counting at ``expires_at``.
 inflight = Table(
     "inflight",
     metadata,

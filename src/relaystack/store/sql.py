@@ -65,11 +65,19 @@ class SqlStore:
     async def window_tokens(self, owner: str, now: float) -> tuple[int, int]:
         return await self.runner.read(limits_sql.window_tokens, owner, now)
 
-    async def take_lease(self, owner: str, now: float, limit: int, seconds: int) -> str:
-        return await self.runner.write(limits_sql.take_lease, owner, now, limit, seconds)
+    async def claim_leases(
+        self, owner: str, now: float, want: int, limit: int, seconds: int
+    ) -> list[str]:
+        return await self.runner.write(limits_sql.claim_leases, owner, now, want, limit, seconds)
 
-    async def settle(self, owner: str, lease: str | None, now: float, tokens: int) -> None:
-        await self.runner.write(limits_sql.settle, owner, lease, now, tokens)
+    async def renew_leases(self, leases: list[str], expires_at: float) -> None:
+        await self.runner.write(limits_sql.renew_leases, leases, expires_at)
+
+    async def release_leases(self, leases: list[str]) -> None:
+        await self.runner.write(limits_sql.release_leases, leases)
+
+    async def count_tokens(self, owner: str, now: float, tokens: int) -> None:
+        await self.runner.write(limits_sql.count_tokens, owner, now, tokens)
 
     async def purge_limits(self, before: float) -> None:
         await self.runner.write(limits_sql.purge, before)

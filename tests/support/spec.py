@@ -83,15 +83,25 @@ def assert_valid_response(response: dict[str, Any]) -> None:
         "output": [item for item in response.get("output", []) if item not in outside],
         "tools": [tool for tool in response.get("tools", []) if tool.get("type") != "mcp"],
     }
+    for tool in response.get("tools", []):
+        if tool.get("type") == "custom":
+            _custom_tool().model_validate(tool)
+    checked["tools"] = [t for t in checked["tools"] if t.get("type") != "custom"]
     checked["tools"] = [t for t in checked["tools"] if not _web_search(t.get("type"))]
     for tool in response.get("tools", []):
         if _web_search(tool.get("type")):
             _web_search_tool(tool["type"]).model_validate(tool)
     choice = response.get("tool_choice")
-    if isinstance(choice, dict) and (choice.get("type") == "mcp" or _web_search(choice["type"])):
+    if isinstance(choice, dict) and (
+        choice.get("type") in ("mcp", "custom") or _web_search(choice["type"])
+    ):
         checked["tool_choice"] = "auto"  # OpenAI's ToolChoiceMcp/Types, which the spec lacks
     elif isinstance(choice, dict) and choice.get("type") == "allowed_tools":
-        forms = [form for form in choice["tools"] if not _web_search(form["type"])]
+        forms = [
+            form
+            for form in choice["tools"]
+            if not _web_search(form["type"]) and form["type"] != "custom"
+        ]
         checked["tool_choice"] = {**choice, "tools": forms} if forms else "auto"
     assert_valid("ResponseResource", checked)
 
@@ -148,9 +158,9 @@ def check_stream_contract(events: list[dict[str, Any]]) -> None:
             assert event["response"]["id"] == response_id
 
 
-# The Open Responses spec has no MCP items or events yet. Those are checked against
-# OpenAI's own shapes: the models of the official ``openai`` SDK, with no field beyond
-# the ones they declare (a misspelt field fails).
+# The Open Responses spec has no MCP, web search or custom tool items or events yet.
+# Those are checked against OpenAI's own shapes: the models of the official ``openai``
+# SDK, with no field beyond the ones they declare (a misspelt field fails).
 def _openai_models() -> dict[str, Any]:
     from openai.types.responses import response_input_item, response_output_item
     from openai.types.responses import response_stream_event as events
@@ -161,12 +171,15 @@ def _openai_models() -> dict[str, Any]:
         "mcp_approval_request": response_output_item.McpApprovalRequest,
         "mcp_approval_response": response_input_item.McpApprovalResponse,
         "web_search_call": response_output_item.ResponseFunctionWebSearch,
+        "custom_tool_call": response_output_item.ResponseCustomToolCall,
+        "custom_tool_call_output": response_input_item.ResponseCustomToolCallOutput,
     }
     event_models = {
         model.model_fields["type"].annotation.__args__[0]: model
         for model in events.ResponseStreamEvent.__args__[0].__args__  # type: ignore[attr-defined]
         if "mcp" in str(model.model_fields["type"].annotation)
         or "web_search" in str(model.model_fields["type"].annotation)
+        or "custom_tool_call" in str(model.model_fields["type"].annotation)
     }
     return {**items, **event_models}
 
@@ -192,3 +205,10 @@ def _web_search_tool(tool_type: str) -> Any:
     if tool_type.startswith("web_search_preview"):
         return web_search_preview_tool.WebSearchPreviewTool
     return web_search_tool.WebSearchTool
+
+
+def _custom_tool() -> Any:
+    """OpenAI's model of a ``custom`` tool definition (the spec has none)."""
+    from openai.types.responses import custom_tool
+
+    return custom_tool.CustomTool

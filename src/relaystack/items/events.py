@@ -82,6 +82,7 @@ class ToolCallEvent(TypedDict):
     delta: NotRequired[str]
     arguments: NotRequired[str]
     name: NotRequired[str]
+    input: NotRequired[str]  # a custom tool's
 
 
 Event = (
@@ -187,6 +188,7 @@ class EventSequence:
         delta: str | None = None,
         arguments: str | None = None,
         name: str | None = None,
+        input: str | None = None,
     ) -> ToolCallEvent:
         event: ToolCallEvent = {
             "type": type,
@@ -200,6 +202,8 @@ class EventSequence:
             event["delta"] = delta
         if arguments is not None:
             event["arguments"] = arguments
+        if input is not None:
+            event["input"] = input
         return event
 
 

@@ -142,6 +142,7 @@ class EventSequence:
         output_index: int,
         content_index: int,
         delta: str,
+        logprobs: list[dict[str, Any]] | None = None,
     ) -> TextDeltaEvent:
         event: TextDeltaEvent = {
             "type": type,
@@ -152,7 +153,7 @@ class EventSequence:
             "delta": delta,
         }
         if type == "response.output_text.delta":
-            event["logprobs"] = []
+            event["logprobs"] = logprobs or []
         return event
 
     def text_done(
@@ -163,6 +164,7 @@ class EventSequence:
         output_index: int,
         content_index: int,
         text: str,
+        logprobs: list[dict[str, Any]] | None = None,
     ) -> TextDoneEvent:
         event: TextDoneEvent = {
             "type": type,
@@ -176,7 +178,7 @@ class EventSequence:
         else:
             event["text"] = text
         if type == "response.output_text.done":
-            event["logprobs"] = []
+            event["logprobs"] = logprobs or []
         return event
 
     def tool_call(

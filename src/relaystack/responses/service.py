@@ -365,12 +365,6 @@ def _check_supported(request: CreateResponseRequest) -> None:
             param="background",
             code="unsupported_parameter",
         )
-    if request.top_logprobs:
-        raise InvalidRequest(
-            "Log probabilities are not supported by this server.",
-            param="top_logprobs",
-            code="unsupported_parameter",
-        )
 
 
 def _log_failed_save(task: asyncio.Task[None], response_id: str) -> None:

@@ -26,6 +26,7 @@ from relaystack.items.message import new_message
 from relaystack.items.parts import output_text, refusal
 from relaystack.items.reasoning import new_reasoning
 from relaystack.items.status import ItemStatus
+from relaystack.responses.logprobs import from_chunk
 from relaystack.responses.resource import ResponseObject, Usage, add_usage, usage_from_chat
 from relaystack.tools.function import FUNCTION
 from relaystack.tools.kind import CallHandler
@@ -62,6 +63,7 @@ class _OpenItem:
         self.tool = tool  # the tool whose call this is
         self.part_kind: PartKind | None = None
         self.text: list[str] = []
+        self.logprobs: list[dict[str, Any]] = []  # the open output_text's tokens
         self.name = ""  # the chat function called, for calls
 
 
@@ -122,7 +124,9 @@ class TurnStream:
             if reasoning:
                 self._text_delta(events, "reasoning", "reasoning_text", reasoning)
             if delta.get("content"):
-                self._text_delta(events, "message", "output_text", delta["content"])
+                self._text_delta(
+                    events, "message", "output_text", delta["content"], from_chunk(choice)
+                )
             if delta.get("refusal"):
                 self._text_delta(events, "message", "refusal", delta["refusal"])
             for call in delta.get("tool_calls") or ():
@@ -222,6 +226,7 @@ class TurnStream:
         item_type: Literal["message", "reasoning"],
         part_kind: PartKind,
         text: str,
+        logprobs: list[dict[str, Any]] | None = None,
     ) -> None:
         current = self._open
         if current is None or current.item["type"] != item_type:
@@ -236,6 +241,8 @@ class TurnStream:
             self._close_part(events, current)
             self._open_part(events, current, part_kind)
         current.text.append(text)
+        if logprobs:
+            current.logprobs.extend(logprobs)
         events.append(
             self.seq.text_delta(
                 _DELTA_EVENT[part_kind],
@@ -243,6 +250,7 @@ class TurnStream:
                 output_index=current.output_index,
                 content_index=len(current.item["content"]) - 1,
                 delta=text,
+                logprobs=logprobs,
             )
         )
 
@@ -289,6 +297,7 @@ class TurnStream:
     def _open_part(self, events: list[Event], current: _OpenItem, part_kind: PartKind) -> None:
         current.part_kind = part_kind
         current.text = []
+        current.logprobs = []
         current.item["content"].append(_part(part_kind, ""))
         events.append(
             self.seq.content_part(
@@ -308,13 +317,18 @@ class TurnStream:
         part = _part(current.part_kind, text)
         if current.part_kind == "output_text":
             part["annotations"] = self.annotate(text)
+            part["logprobs"] = list(current.logprobs)
         current.item["content"][index] = part
         fields = {
             "item_id": current.item["id"],
             "output_index": current.output_index,
             "content_index": index,
         }
-        events.append(self.seq.text_done(_DONE_EVENT[current.part_kind], **fields, text=text))
+        events.append(
+            self.seq.text_done(
+                _DONE_EVENT[current.part_kind], **fields, text=text, logprobs=current.logprobs
+            )
+        )
         events.append(
             self.seq.content_part("response.content_part.done", **fields, part=dict(part))
         )

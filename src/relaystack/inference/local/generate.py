@@ -25,12 +25,14 @@ import codecs
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import llama_cpp
 from llama_cpp import Llama, LlamaGrammar
 
 from relaystack.errors import InvalidRequest
 from relaystack.inference.local.grammar import Grammars, check_grammar
+from relaystack.inference.local.logprobs import token_logprobs
 from relaystack.inference.local.prompt import TOOL_CALL_OPEN, PromptBuilder
 from relaystack.inference.local.request import ChatRequest
 from relaystack.inference.local.text import StopScanner
@@ -45,6 +47,8 @@ MIN_P = 0.05
 @dataclass(frozen=True)
 class TextDelta:
     text: str
+    # Chat logprob entries of the tokens this text completes (when they were asked for).
+    logprobs: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,6 +197,8 @@ class Generation:
         pieces: list[str] = []
         # Leading whitespace is held while the trigger may still follow it.
         pending = "" if trigger else None
+        # Logprobs of sampled tokens whose text is not out yet (held back or pending).
+        scored: list[dict[str, Any]] = []
 
         def out(text: str) -> None:
             nonlocal pending
@@ -203,7 +209,8 @@ class Generation:
                 text, pending = pending, None
             pieces.append(text)
             if stream and text:
-                self._emit(TextDelta(text))
+                self._emit(TextDelta(text, tuple(scored)))
+                scored.clear()
 
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         scanner = StopScanner([*stops, trigger] if trigger else stops)
@@ -231,6 +238,8 @@ class Generation:
                     break
                 sampled += 1
                 self._completion_tokens += 1
+                if request.logprobs and stream:
+                    scored.append(token_logprobs(llm, token, request.top_logprobs))
                 text, stop = scanner.feed(decoder.decode(llm.detokenize([token])))
                 out(text)
                 if stop is not None:
@@ -246,7 +255,7 @@ class Generation:
         if pending and stop != trigger:  # only whitespace came: it is the answer after all
             pieces.append(pending)
             if stream:
-                self._emit(TextDelta(pending))
+                self._emit(TextDelta(pending, tuple(scored)))
         return _Sampled("".join(pieces), reason, stop)
 
 

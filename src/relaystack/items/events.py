@@ -71,6 +71,25 @@ class TextDoneEvent(TypedDict):
     logprobs: NotRequired[list[dict[str, Any]]]
 
 
+class SummaryPartEvent(TypedDict):
+    type: Literal["response.reasoning_summary_part.added", "response.reasoning_summary_part.done"]
+    sequence_number: int
+    item_id: str
+    output_index: int
+    summary_index: int
+    part: dict[str, Any]
+
+
+class SummaryTextEvent(TypedDict):
+    type: Literal["response.reasoning_summary_text.delta", "response.reasoning_summary_text.done"]
+    sequence_number: int
+    item_id: str
+    output_index: int
+    summary_index: int
+    delta: NotRequired[str]
+    text: NotRequired[str]
+
+
 class ToolCallEvent(TypedDict):
     """The events a tool's items go through (``response.function_call_arguments.delta``,
     ``response.mcp_call.in_progress`` ...): each tool module names its own types."""
@@ -86,7 +105,13 @@ class ToolCallEvent(TypedDict):
 
 
 Event = (
-    ResponseEvent | OutputItemEvent | ContentPartEvent | TextDeltaEvent | TextDoneEvent
+    ResponseEvent
+    | OutputItemEvent
+    | ContentPartEvent
+    | TextDeltaEvent
+    | TextDoneEvent
+    | SummaryPartEvent
+    | SummaryTextEvent
 ) | ToolCallEvent
 
 
@@ -179,6 +204,51 @@ class EventSequence:
             event["text"] = text
         if type == "response.output_text.done":
             event["logprobs"] = logprobs or []
+        return event
+
+    def summary_part(
+        self,
+        type: Literal[
+            "response.reasoning_summary_part.added", "response.reasoning_summary_part.done"
+        ],
+        *,
+        item_id: str,
+        output_index: int,
+        summary_index: int,
+        part: dict[str, Any],
+    ) -> SummaryPartEvent:
+        return {
+            "type": type,
+            "sequence_number": self._number(),
+            "item_id": item_id,
+            "output_index": output_index,
+            "summary_index": summary_index,
+            "part": part,
+        }
+
+    def summary_text(
+        self,
+        type: Literal[
+            "response.reasoning_summary_text.delta", "response.reasoning_summary_text.done"
+        ],
+        *,
+        item_id: str,
+        output_index: int,
+        summary_index: int,
+        delta: str | None = None,
+        text: str | None = None,
+    ) -> SummaryTextEvent:
+        event: SummaryTextEvent = {
+            "type": type,
+            "sequence_number": self._number(),
+            "item_id": item_id,
+            "output_index": output_index,
+            "summary_index": summary_index,
+        }
+        if delta is not None:
+            event["delta"] = delta
+        if text is not None:
+            event["text"] = text
         return event
 
     def tool_call(

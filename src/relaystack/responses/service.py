@@ -28,6 +28,7 @@ from relaystack.items.unique import check_unique
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.conversation import conversation_context, joining
 from relaystack.responses.loop import LoopState, OpenCall, run_rounds
+from relaystack.responses.reasoning_seal import open_sealed, sealer_for
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.resource import ResponseObject, new_response
 from relaystack.responses.stream import TurnStream
@@ -117,6 +118,7 @@ class ResponsesService:
         if conversation_id is not None:
             context = await conversation_context(self.store, conversation_id, owner)
         input_items = await resolve_references(_input_items(request, self.ids), self.store, owner)
+        open_sealed(input_items, self.sealer)
         if conversation_id is not None:
             check_unique(input_items, context, param="input")
         history = [*context, *input_items]
@@ -178,6 +180,8 @@ class ResponsesService:
             turn.response, self.ids, self.clock, turn.tools.handlers(), turn.tools.runs
         )
         machine.annotate = turn.tools.annotations
+        machine.reasoning_summary = turn.response["reasoning"]["summary"] is not None
+        machine.finish_reasoning = sealer_for(turn.request.include, self.sealer)
         call = telemetry().upstream_call(turn.response["model"], input_items=turn.input_items)
         for event in machine.start():
             yield event

@@ -91,19 +91,25 @@ def assert_valid_response(response: dict[str, Any]) -> None:
     for tool in response.get("tools", []):
         if _web_search(tool.get("type")):
             _web_search_tool(tool["type"]).model_validate(tool)
-    choice = response.get("tool_choice")
+    checked["tool_choice"] = _spec_tool_choice(response.get("tool_choice"))
+    assert_valid("ResponseResource", checked)
+
+
+def _spec_tool_choice(choice: Any) -> Any:
+    """The ``tool_choice`` with the forms the spec lacks (OpenAI's ToolChoiceMcp, web
+    search and custom types, checked by the SDK's models elsewhere) taken out."""
     if isinstance(choice, dict) and (
         choice.get("type") in ("mcp", "custom") or _web_search(choice["type"])
     ):
-        checked["tool_choice"] = "auto"  # OpenAI's ToolChoiceMcp/Types, which the spec lacks
-    elif isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        return "auto"
+    if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
         forms = [
             form
             for form in choice["tools"]
             if not _web_search(form["type"]) and form["type"] != "custom"
         ]
-        checked["tool_choice"] = {**choice, "tools": forms} if forms else "auto"
-    assert_valid("ResponseResource", checked)
+        return {**choice, "tools": forms} if forms else "auto"
+    return choice
 
 
 def assert_valid_item(item: dict[str, Any]) -> None:
@@ -132,7 +138,16 @@ def assert_valid_event(event: dict[str, Any]) -> None:
         }
     if "response" in event:
         assert_valid_response(event["response"])
-        event = {**event, "response": {**event["response"], "output": [], "tools": []}}
+        tool_choice = _spec_tool_choice(event["response"].get("tool_choice"))
+        event = {
+            **event,
+            "response": {
+                **event["response"],
+                "output": [],
+                "tools": [],
+                "tool_choice": tool_choice,
+            },
+        }
     spec_type = RENAMED_EVENTS.get(event_type, event_type)
     assert spec_type in event_schemas(), f"the spec defines no stream event {event_type!r}"
     assert_valid(event_schemas()[spec_type], {**event, "type": spec_type})

@@ -99,3 +99,22 @@ def test_a_grammar_the_local_model_cannot_follow_is_a_400(
     assert isinstance(error, dict)
     assert error["param"] == "tools[1].format.definition", error
     assert "tool 't'" in error["message"] and reason in error["message"], error
+
+
+def test_a_left_recursive_lark_rule_is_a_400_naming_the_tool(client: openai.OpenAI) -> None:
+    tool = {
+        "type": "custom",
+        "name": "expr",
+        "format": {"type": "grammar", "syntax": "lark", "definition": 'start: start "+" | "1"'},
+    }
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.responses.create(
+            model=CHAT_MODEL,
+            input="x",
+            tools=[tool],  # type: ignore[list-item]
+            tool_choice={"type": "custom", "name": "expr"},
+            max_output_tokens=16,
+        )
+    error = caught.value.body
+    assert isinstance(error, dict)
+    assert error["param"] == "tools" and "'expr'" in error["message"], error

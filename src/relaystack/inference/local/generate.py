@@ -31,7 +31,7 @@ import llama_cpp
 from llama_cpp import Llama, LlamaGrammar
 
 from relaystack.errors import InvalidRequest
-from relaystack.inference.local.grammar import Grammars, check_grammar
+from relaystack.inference.local.grammar import Grammars, check_grammar, grammar_tools_hint
 from relaystack.inference.local.logprobs import token_logprobs
 from relaystack.inference.local.prompt import TOOL_CALL_OPEN, PromptBuilder
 from relaystack.inference.local.request import ChatRequest
@@ -139,7 +139,8 @@ class Generation:
         if answer_grammar is not None:
             check_grammar(self._vocab, answer_grammar, param="response_format")
         if call_grammar is not None:
-            check_grammar(self._vocab, call_grammar, param="tools")
+            hint = grammar_tools_hint(request.tools)
+            check_grammar(self._vocab, call_grammar, param="tools", hint=hint)
         self._prompt_tokens = len(tokens)
         # llama.cpp treats the default seed as "choose one at random".
         llm.set_seed(request.seed if request.seed is not None else llama_cpp.LLAMA_DEFAULT_SEED)

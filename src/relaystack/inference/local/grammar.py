@@ -144,7 +144,7 @@ def schema_grammar(
         ) from exc
 
 
-def check_grammar(vocab: Any, grammar: str, *, param: str) -> None:
+def check_grammar(vocab: Any, grammar: str, *, param: str, hint: str = "") -> None:
     """Reject a grammar llama.cpp cannot parse.
 
     llama-cpp-python hands llama.cpp's NULL for a bad grammar straight to the sampler
@@ -154,6 +154,16 @@ def check_grammar(vocab: Any, grammar: str, *, param: str) -> None:
     sampler = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
     if not sampler:
         raise InvalidRequest(
-            "The local model could not compile a grammar for this request.", param=param
+            f"The local model could not compile a grammar for this request{hint}.", param=param
         )
     llama_cpp.llama_sampler_free(sampler)
+
+
+def grammar_tools_hint(tools: list[FunctionSpec]) -> str:
+    """What to say of a call grammar llama.cpp refused: the tools with grammars of their
+    own (a left-recursive Lark rule is the usual cause) are the likely ones."""
+    names = [tool.name for tool in tools if grammar_argument(tool) is not None]
+    if not names:
+        return ""
+    listed = ", ".join(f"'{name}'" for name in names)
+    return f" (check the grammar of {listed}: llama.cpp refuses left-recursive rules)"

@@ -52,11 +52,17 @@ def test_top_logprobs_and_include_reach_the_upstream(
     assert [lp.model_dump() for lp in part.logprobs] == ENTRIES  # type: ignore[union-attr]
 
 
-def test_without_asking_nothing_is_requested(client: openai.OpenAI, upstream: MockUpstream) -> None:
-    upstream.queue(Reply(content=["plain"]))
-    client.responses.create(model=MODEL, input="hi")
+@pytest.mark.parametrize("extra", [{}, {"top_logprobs": 5}])
+def test_without_the_include_nothing_is_requested(
+    client: openai.OpenAI, upstream: MockUpstream, extra: dict[str, Any]
+) -> None:
+    # As with OpenAI, top_logprobs alone leaves output_text's logprobs empty; what an
+    # upstream sends unasked is dropped.
+    upstream.queue(scored_reply())
+    response = client.responses.create(model=MODEL, input="hi", **extra)
     assert "logprobs" not in upstream.requests[-1]
     assert "top_logprobs" not in upstream.requests[-1]
+    assert response.output[0].content[0].logprobs == []  # type: ignore[union-attr]
 
 
 def test_deltas_carry_their_tokens_and_the_store_keeps_the_part(

@@ -1,8 +1,10 @@
 """Token log probabilities: asked of the upstream when the client wants them, carried
 from chat chunks onto ``output_text`` parts and ``response.output_text.delta`` events.
 
-The client asks with ``include: ["message.output_text.logprobs"]`` or a ``top_logprobs``
-above 0; the upstream then gets chat's ``logprobs: true`` (and ``top_logprobs``). What
+The client asks with ``include: ["message.output_text.logprobs"]``, and ``top_logprobs``
+says how many alternatives each token gets; the upstream then gets chat's ``logprobs:
+true`` (and ``top_logprobs``). ``top_logprobs`` alone asks for nothing, as with OpenAI,
+whose output_text ``logprobs`` stay empty without the ``include``. What
 comes back is passed on as it came (chat's entries have the Responses shape already); an
 upstream that sends none leaves the lists empty: nothing is ever made up.
 """
@@ -17,7 +19,7 @@ INCLUDE_LOGPROBS = "message.output_text.logprobs"
 
 
 def wants_logprobs(request: CreateResponseRequest) -> bool:
-    return INCLUDE_LOGPROBS in (request.include or ()) or bool(request.top_logprobs)
+    return INCLUDE_LOGPROBS in (request.include or ())
 
 
 def add_logprobs(body: dict[str, Any], request: CreateResponseRequest) -> None:

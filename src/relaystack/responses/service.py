@@ -27,6 +27,7 @@ from relaystack.items.reference import resolve_references
 from relaystack.items.unique import check_unique
 from relaystack.responses.chain_cache import ChainCache
 from relaystack.responses.conversation import conversation_context, joining
+from relaystack.responses.logprobs import wants_logprobs
 from relaystack.responses.loop import LoopState, OpenCall, run_rounds
 from relaystack.responses.reasoning_seal import open_sealed, sealer_for
 from relaystack.responses.request import CreateResponseRequest
@@ -181,6 +182,7 @@ class ResponsesService:
         )
         machine.annotate = turn.tools.annotations
         machine.reasoning_summary = turn.response["reasoning"]["summary"] is not None
+        machine.keep_logprobs = wants_logprobs(turn.request)
         machine.finish_reasoning = sealer_for(turn.request.include, self.sealer)
         call = telemetry().upstream_call(turn.response["model"], input_items=turn.input_items)
         for event in machine.start():

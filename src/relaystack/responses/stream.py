@@ -101,6 +101,8 @@ class TurnStream:
         # Reasoning streams as a summary when the client asked for one; a finished
         # reasoning item gets what the client keeps of it (its encrypted_content).
         self.reasoning_summary = False
+        # Token logprobs are kept only when asked for (an upstream may send them anyway).
+        self.keep_logprobs = False
         self.finish_reasoning: Callable[[Item], None] = lambda item: None
         self.seq = EventSequence()
         self._open: _OpenItem | None = None
@@ -132,9 +134,8 @@ class TurnStream:
                 kind: PartKind = _SUMMARY if self.reasoning_summary else "reasoning_text"
                 self._text_delta(events, "reasoning", kind, reasoning)
             if delta.get("content"):
-                self._text_delta(
-                    events, "message", "output_text", delta["content"], from_chunk(choice)
-                )
+                scored = from_chunk(choice) if self.keep_logprobs else None
+                self._text_delta(events, "message", "output_text", delta["content"], scored)
             if delta.get("refusal"):
                 self._text_delta(events, "message", "refusal", delta["refusal"])
             for call in delta.get("tool_calls") or ():

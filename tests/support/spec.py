@@ -98,9 +98,13 @@ def assert_valid_response(response: dict[str, Any]) -> None:
 def _spec_tool_choice(choice: Any) -> Any:
     """The ``tool_choice`` with the forms the spec lacks (OpenAI's ToolChoiceMcp, web
     search and custom types, checked by the SDK's models elsewhere) taken out."""
-    if isinstance(choice, dict) and (
-        choice.get("type") in ("mcp", "custom") or _web_search(choice["type"])
-    ):
+    if isinstance(choice, dict) and choice.get("type") == "custom":
+        from openai.types.responses import tool_choice_custom
+
+        tool_choice_custom.ToolChoiceCustom.model_validate(choice)
+        assert set(choice) == {"type", "name"}, choice
+        return "auto"
+    if isinstance(choice, dict) and (choice.get("type") == "mcp" or _web_search(choice["type"])):
         return "auto"
     if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
         forms = [

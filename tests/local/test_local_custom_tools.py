@@ -28,7 +28,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[openai.OpenAI]:
     )
     with ServerThread(build_app(config)) as server:
         yield openai.OpenAI(
-            base_url=f"{server.url}/v1", api_key="sk-unused", max_retries=0, timeout=120
+            base_url=f"{server.url}/v1", api_key="sk-unused", max_retries=0, timeout=300
         )
 
 

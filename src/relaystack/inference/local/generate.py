@@ -146,7 +146,7 @@ class Generation:
         llm.set_seed(request.seed if request.seed is not None else llama_cpp.LLAMA_DEFAULT_SEED)
 
         if call_grammar is not None and request.tool_mode in ("required", "named"):
-            reason = self._call(tokens, call_grammar)
+            reason = self._call(tokens, call_grammar, self._grammars.call_prefix)
         else:
             # A JSON answer format leaves no room for a tool-call marker in the text.
             watch = call_grammar is not None and answer_grammar is None
@@ -163,11 +163,17 @@ class Generation:
             return
         self._emit(Finish(reason, self._prompt_tokens, self._completion_tokens))
 
-    def _call(self, tokens: list[int], grammar: str) -> str:
-        """Sample one tool call under ``grammar``; returns the finish reason."""
+    def _call(self, tokens: list[int], grammar: str, prefix: str = "") -> str:
+        """Sample one tool call under ``grammar`` (after ``prefix``, the call's fixed
+        opening, which is fed rather than sampled); returns the finish reason."""
+        if prefix:
+            opening = self._llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=False)
+            tokens = tokens + opening
+            self._completion_tokens += len(opening)  # the call's, though not sampled
         sampled = self._sample(tokens, grammar, [], stream=False)
         if sampled.reason == "cancelled":
             return "cancelled"
+        sampled.text = prefix + sampled.text
         try:
             call = loads_lenient(sampled.text)
         except ValueError:

@@ -33,14 +33,37 @@ from relaystack.wire.json import dumps_stdlib
 class Grammars:
     answer: str | None  # the answer's text (response_format), None: free text
     call: str | None  # a tool call, None: the request offers no tools
+    # The fixed opening of a named tool's call (``{"name": "f", "arguments": ``): put in
+    # the prompt rather than sampled, since every token sampled under a grammar costs a
+    # pass over the whole vocabulary; ``call`` then starts after it.
+    call_prefix: str = ""
 
 
 def grammars_for(request: ChatRequest) -> Grammars:
     """Build a request's grammars (on the event loop: a bad schema is a 400 up front)."""
+    answer = response_grammar(request)
+    if request.tool_mode == "named":
+        prefix, call = named_call_grammar(request.tools, request.tool_name or "")
+        return Grammars(answer=answer, call=call, call_prefix=prefix)
     call = None
     if request.tool_mode != "none":
         call = tool_call_grammar(request.tools, request.tool_name)
-    return Grammars(answer=response_grammar(request), call=call)
+    return Grammars(answer=answer, call=call)
+
+
+def named_call_grammar(tools: list[FunctionSpec], name: str) -> tuple[str, str]:
+    """The fixed opening of a call of the tool ``name``, and the grammar of the rest."""
+    index, tool = next((i, tool) for i, tool in enumerate(tools) if tool.name == name)
+    if grammar_argument(tool) is not None:
+        opening, rules = _grammar_call_parts(tool, index, "root")
+        return opening, rules
+    # No trailing space: a lone space token is one the model never writes there (it
+    # writes ' {' as one token), and it derails a small model.
+    opening = '{"name": ' + dumps_stdlib(tool.name) + ', "arguments":'
+    arguments = schema_grammar(tool.parameters, param="tools").replace(
+        "root ::= ", "arguments ::= ", 1
+    )
+    return opening, f'root ::= " "? arguments "}}"\n{arguments}'
 
 
 def response_grammar(request: ChatRequest) -> str | None:
@@ -105,12 +128,20 @@ def grammar_argument(tool: FunctionSpec) -> tuple[str, dict[str, Any]] | None:
 
 def _grammar_call(tool: FunctionSpec, index: int, rule: str) -> str:
     """Rules for a call of ``tool`` whose one string argument follows its grammar."""
+    _opening, rules = _grammar_call_parts(tool, index, rule, opening_in_rule=True)
+    return rules
+
+
+def _grammar_call_parts(
+    tool: FunctionSpec, index: int, rule: str, *, opening_in_rule: bool = False
+) -> tuple[str, str]:
+    """The call's fixed opening (up to the string's first quote) and the rules for the
+    rest (from ``rule``), which start with the opening when ``opening_in_rule``."""
     found = grammar_argument(tool)
     assert found is not None
     argument, schema = found
-    opening = raw_literal(
-        '{"name": ' + dumps_stdlib(tool.name) + ', "arguments": {' + dumps_stdlib(argument) + ': "'
-    )
+    opening = '{"name": ' + dumps_stdlib(tool.name) + ', "arguments": {' + dumps_stdlib(argument)
+    opening += ': "'
     grammar = schema.get("x-grammar") or {"syntax": "regex", "definition": schema["pattern"]}
     syntax, definition = grammar.get("syntax"), grammar.get("definition")
     try:
@@ -129,8 +160,9 @@ def _grammar_call(tool: FunctionSpec, index: int, rule: str) -> str:
             param=f"tools[{index}].format.definition",
             code="invalid_value",
         ) from exc
-    call = f"{rule} ::= {opening} {text} {raw_literal(chr(34) + '}}')}"
-    return "\n".join(part for part in (call, extra) if part)
+    start = f"{raw_literal(opening)} " if opening_in_rule else ""
+    call = f"{rule} ::= {start}{text} {raw_literal(chr(34) + '}}')}"
+    return opening, "\n".join(part for part in (call, extra) if part)
 
 
 def schema_grammar(

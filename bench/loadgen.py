@@ -1,8 +1,8 @@
 """Load generator: N requests at concurrency C, bounded by count and by time.
 
 Every answer is read to its end and checked (JSON shape; chat streams end with
-``data: [DONE]``; responses streams end with ``response.completed``). Reports
-p50/p90/p99 latency, time to first body byte and to first token for streams,
+``data: [DONE]``; responses streams with ``response.completed``, then ``[DONE]``).
+Reports p50/p90/p99 latency, time to first body byte and to first token for streams,
 requests/s and errors, as JSON on stdout.
 
 Run: ``python -m bench.loadgen --url http://127.0.0.1:9100 --workload chat-stream

@@ -51,8 +51,9 @@ def check_responses_json(res: Result) -> str | None:
 
 
 def last_sse_event(body: bytes) -> tuple[str, bytes]:
-    """(event name or '', data) of the last SSE event in ``body``."""
-    block = body.replace(b"\r\n", b"\n").rstrip().rsplit(b"\n\n", 1)[-1]
+    """(event name or '', data) of the last SSE event in ``body`` before ``[DONE]``."""
+    body = body.replace(b"\r\n", b"\n").rstrip().removesuffix(b"data: [DONE]")
+    block = body.rstrip().rsplit(b"\n\n", 1)[-1]
     name, data = "", b""
     for line in block.split(b"\n"):
         if line.startswith(b"event:"):

@@ -112,7 +112,9 @@ def test_a_replay_miss_is_one_400_the_sdk_does_not_retry(replay_server: str) -> 
     )
     events = list(stream)
     assert events[-1].type == "response.failed"
-    assert events[-1].response.error.code == "replay_miss"
+    # A failed response carries one of OpenAI's Responses codes; the words say what missed.
+    assert events[-1].response.error.code == "invalid_prompt"
+    assert events[-1].response.error.message.startswith("Replay miss")
     assert SATURN_TEST_ID in events[-1].response.error.message
 
     with pytest.raises(openai.BadRequestError) as raised:

@@ -110,7 +110,8 @@ def test_stream_past_its_deadline_ends_failed_and_is_stored_failed(
     events = stream_events(deadline_server, {"model": "steady/gpt-4o", "input": "slowly"})
     assert events[-1]["type"] == "response.failed"
     failed = events[-1]["response"]
-    assert failed["error"]["code"] == "upstream_timeout"
+    assert failed["error"]["code"] == "server_error"
+    assert "deadline" in failed["error"]["message"]
     stored = httpx.get(f"{deadline_server}/responses/{failed['id']}")
     assert stored.json()["status"] == "failed"
 

@@ -28,6 +28,7 @@ from relaystack.api.routes import (
     models_api,
     operations_api,
     responses_api,
+    responses_ws,
 )
 from relaystack.config import (
     Config,
@@ -287,6 +288,7 @@ def include_routes(app: FastAPI, *, open_docs: bool) -> None:
     keyed = [Depends(authenticate)]
     for api in (responses_api, conversations_api, chat_api, models_api):
         app.include_router(api.router, dependencies=keyed)
+    app.include_router(responses_ws.router, dependencies=keyed)  # WebSocket mode
     app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)
     app.include_router(health_api.router)
     app.include_router(operations_api.router)

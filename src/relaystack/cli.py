@@ -20,6 +20,8 @@ from relaystack.inference.providers import provider_type
 from relaystack.recording.modes import RECORD_MODES
 from relaystack.startup import implied_record_mode
 
+WS_SLACK_BYTES = 1024 * 1024
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="relaystack", description=__doc__)
@@ -160,6 +162,9 @@ def _serve(args: argparse.Namespace) -> int:
             lifespan="off",
             timeout_keep_alive=config.server.keep_alive_timeout,
             limit_concurrency=config.server.limit_concurrency,
+            # A WebSocket message a little over the body limit still gets an error
+            # event (413); one far over it ends the connection (close code 1009).
+            ws_max_size=config.server.max_body_bytes + WS_SLACK_BYTES,
         )
     )
 

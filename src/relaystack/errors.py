@@ -54,10 +54,26 @@ class NotFound(ApiError):
         super().__init__(message, param=param, code=code)
 
 
-def not_found(what: str, identifier: str, param: str) -> NotFound:
-    """``"Conversation with id 'x' not found."``: the same words whether it never
-    existed or belongs to another owner."""
-    return NotFound(f"{what} with id '{identifier}' not found.", param=param)
+# How a client finds the ids that do exist, said after "not found" (the SDK's words).
+_LISTINGS = {
+    "Response": "Use 'client.responses.list()' to list available Responses.",
+    "Previous response": "Use 'client.responses.list()' to list available Responses.",
+    "Conversation": (
+        "Conversations are not listed; create one with 'client.conversations.create()'."
+    ),
+    "Item": (
+        "Use 'client.conversations.items.list(conversation_id)' or "
+        "'client.responses.input_items.list(response_id)' to list available Items."
+    ),
+}
+
+
+def not_found(what: str, identifier: str, param: str, code: str | None = None) -> NotFound:
+    """``"Conversation with id 'x' not found. ..."``, then how to find the existing ones:
+    the same words whether it never existed or belongs to another owner."""
+    listing = _LISTINGS.get(what)
+    message = f"{what} with id '{identifier}' not found."
+    return NotFound(f"{message} {listing}" if listing else message, param=param, code=code)
 
 
 class Unauthorized(ApiError):

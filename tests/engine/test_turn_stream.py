@@ -154,7 +154,8 @@ def test_failure_closes_the_open_item_and_numbers_on() -> None:
     spec.check_stream_contract(events)
     final = events[-1]["response"]
     assert final["status"] == "failed"
-    assert final["error"] == {"code": "upstream_error", "message": "upstream went away"}
+    # relaystack's own code becomes the Responses code clients know.
+    assert final["error"] == {"code": "server_error", "message": "upstream went away"}
     assert final["output"][0]["status"] == "incomplete"
 
 

@@ -26,6 +26,8 @@ import openai
 import pytest
 
 from relaystack.testing.server import free_port
+from tests.support.sockets import responses_socket, turn
+from tests.support.spec import check_stream_contract
 
 CHAT_MODEL = "local/smollm2-135m-instruct"
 EMBEDDING_MODEL = "local/multilingual-e5-small"
@@ -383,3 +385,36 @@ def test_closed_stream_frees_the_model(client: openai.OpenAI) -> None:
     # What the client was sent is kept, in an item marked incomplete.
     assert stored.output[0].status == "incomplete"
     assert stored.output_text.startswith("".join(deltas))
+
+
+# --- WebSocket mode ---------------------------------------------------------------------
+
+
+def test_websocket_turns_chain_unstored_responses_on_the_embedded_model(
+    local_server: LocalServer, client: openai.OpenAI
+) -> None:
+    with responses_socket(local_server.url) as socket:
+        first = turn(
+            socket,
+            model=CHAT_MODEL,
+            input="My name is Ada. Say hello to me.",
+            store=False,
+            max_output_tokens=16,
+        )
+        second = turn(
+            socket,
+            model=CHAT_MODEL,
+            input="What is my name?",
+            store=False,
+            max_output_tokens=16,
+            previous_response_id=first[-1]["response"]["id"],
+        )
+    for events in (first, second):
+        check_stream_contract(events)
+        assert events[-1]["type"] in ("response.completed", "response.incomplete")
+        assert events[-1]["response"]["output"][0]["content"][0]["text"].strip()
+    # The second turn's context held the first turn's input and output.
+    first_usage, second_usage = first[-1]["response"]["usage"], second[-1]["response"]["usage"]
+    assert second_usage["input_tokens"] > first_usage["input_tokens"] + first_usage["output_tokens"]
+    with pytest.raises(openai.NotFoundError):
+        client.responses.retrieve(first[-1]["response"]["id"])

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from relaystack.store.schema import conversation_items
 from relaystack.store.sql import SqlStore
+from tests.support.not_found import CONV_HINT, ITEM_HINT
 
 
 def _user(text: str, item_id: str | None = None) -> dict[str, Any]:
@@ -175,12 +176,12 @@ def test_unknown_conversation_and_item_are_404_naming_the_parameter(
         ]:
             error = _error(http.request(method, base + path, json=body), 404)
             assert error["param"] == "conversation_id", (method, path)
-            assert error["message"] == "Conversation with id 'conv_missing' not found."
+            assert error["message"] == "Conversation with id 'conv_missing' not found." + CONV_HINT
         conversation = client.conversations.create()
         for method in ("GET", "DELETE"):
             error = _error(http.request(method, f"{base}/{conversation.id}/items/msg_nope"), 404)
             assert error["param"] == "item_id"
-            assert error["message"] == "Item with id 'msg_nope' not found."
+            assert error["message"] == "Item with id 'msg_nope' not found." + ITEM_HINT
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ import openai
 import pytest
 
 from tests.storage.conftest import ALICE_KEY
+from tests.support.not_found import CONV_HINT, RESP_HINT
 
 
 def _not_found(call: Callable[[], Any]) -> dict[str, Any]:
@@ -48,7 +49,7 @@ def _assert_invisible(other: openai.OpenAI, objects: dict[str, str]) -> None:
     # Worded exactly as for an id that never existed.
     assert _not_found(lambda: other.responses.retrieve(response_id)) == _not_found(
         lambda: other.responses.retrieve("resp_" + "0" * 48)
-    ) | {"message": f"Response with id '{response_id}' not found."}
+    ) | {"message": f"Response with id '{response_id}' not found." + RESP_HINT}
     _not_found(lambda: other.responses.input_items.list(response_id))
     _not_found(lambda: other.responses.delete(response_id))
     chained = _not_found(
@@ -61,7 +62,7 @@ def _assert_invisible(other: openai.OpenAI, objects: dict[str, str]) -> None:
 
     missing = _not_found(lambda: other.conversations.retrieve("conv_" + "0" * 48))
     assert _not_found(lambda: other.conversations.retrieve(conversation_id)) == missing | {
-        "message": f"Conversation with id '{conversation_id}' not found."
+        "message": f"Conversation with id '{conversation_id}' not found." + CONV_HINT
     }
     _not_found(lambda: other.conversations.update(conversation_id, metadata={"x": "y"}))
     _not_found(lambda: other.conversations.items.list(conversation_id))

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from relaystack.store.schema import responses
 from relaystack.store.sql import SqlStore
 from tests.support.mock_upstream import MockUpstream, Reply
+from tests.support.not_found import CONV_HINT
 from tests.support.sse import stream_events
 
 
@@ -120,7 +121,7 @@ def test_unknown_conversation_is_404_before_any_upstream_call(
     with pytest.raises(openai.NotFoundError) as caught:
         client.responses.create(model="openai/gpt-4o", input="x", conversation="conv_nope")
     assert caught.value.body["param"] == "conversation"
-    assert caught.value.body["message"] == "Conversation with id 'conv_nope' not found."
+    assert caught.value.body["message"] == "Conversation with id 'conv_nope' not found." + CONV_HINT
     assert len(upstream.requests) == sent
 
 

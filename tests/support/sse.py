@@ -46,12 +46,14 @@ def post_stream(
 
 
 def stream_events(base_url: str, body: dict[str, Any]) -> list[dict[str, Any]]:
-    """Stream a response and return its events, after checking the SSE framing."""
+    """Stream a response and return its events (``[DONE]`` last, not one of them),
+    after checking the SSE framing."""
     response, frames = post_stream(base_url, "/responses", body)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/event-stream")
+    assert frames and frames[-1].data == "[DONE]", "a Responses stream ends with data: [DONE]"
     events: list[dict[str, Any]] = []
-    for frame in frames:
+    for frame in frames[:-1]:
         assert isinstance(frame.data, dict), f"a frame's data is not a JSON object: {frame.data!r}"
         assert frame.event == frame.data.get("type"), (
             f"event line {frame.event!r} differs from the data type {frame.data.get('type')!r}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from relaystack.accounting.limits import LimitGate
 from relaystack.observability.record import RequestRecord
@@ -12,7 +12,7 @@ from relaystack.observability.recorder import RequestTelemetry
 from relaystack.telemetry import telemetry
 
 
-async def admit(request: Request, owner: str) -> None:
+async def admit(request: HTTPConnection, owner: str) -> None:
     """Count this request against ``owner``'s limits, or refuse it with a 429."""
     gate: LimitGate | None = request.app.state.owner_limits
     if gate is None:

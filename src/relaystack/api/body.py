@@ -103,11 +103,23 @@ async def _off_the_loop_if_large(
 
 
 def _typed(raw: bytes, model: type[Model], check: BodyCheck, limits: BodyLimits) -> Model:
-    data = _checked_object(raw, check, limits)
+    return typed_object(_checked_object(raw, check, limits), model)
+
+
+def typed_object(data: dict[str, Any], model: type[Model]) -> Model:
+    """A parsed, shape-checked JSON object as ``model``, or OpenAI's 400 naming the parameter."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise to_invalid_request(exc) from None
+
+
+async def typed_message(
+    raw: bytes, limits: BodyLimits, parse: Callable[[bytes, BodyLimits], Result]
+) -> Result:
+    """A body that came another way than an HTTP request (a WebSocket message), parsed
+    by ``parse`` off the event loop when it is large, like an HTTP body."""
+    return await _off_the_loop_if_large(len(raw), limits, parse, raw, limits)
 
 
 def _checked_object(raw: bytes, check: BodyCheck, limits: BodyLimits) -> dict[str, Any]:

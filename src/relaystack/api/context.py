@@ -11,7 +11,7 @@ import hmac
 from typing import Annotated
 
 from fastapi import Depends
-from starlette.requests import Request
+from starlette.requests import HTTPConnection
 
 from relaystack.errors import Unauthorized
 from relaystack.recording.context import current_test_id
@@ -22,7 +22,7 @@ DEFAULT_OWNER = "default"
 _PROVIDER_DATA_HEADERS = ("x-ogx-provider-data", "x-llamastack-provider-data")
 
 
-def request_owner(request: Request) -> str:
+def request_owner(request: HTTPConnection) -> str:
     keys: dict[str, str] | None = request.app.state.api_keys
     if not keys:
         return DEFAULT_OWNER
@@ -38,11 +38,12 @@ def request_owner(request: Request) -> str:
     raise Unauthorized("Incorrect or missing API key. Send it as 'Authorization: Bearer <key>'.")
 
 
-async def authenticate(request: Request) -> str:
+async def authenticate(request: HTTPConnection) -> str:
     """Authenticate, bind the test id for the recorder, and return the owner.
 
     Async on purpose: FastAPI runs a sync dependency in a worker thread, where the
-    test id would be bound in a context the handler never sees.
+    test id would be bound in a context the handler never sees. Any connection: the
+    WebSocket upgrade of ``/v1/responses`` carries its key the way a request does.
     """
     owner = request_owner(request)
     current_test_id.set(test_id_of(request))
@@ -54,7 +55,7 @@ async def authenticate(request: Request) -> str:
 Owner = Annotated[str, Depends(authenticate)]
 
 
-def test_id_of(request: Request) -> str | None:
+def test_id_of(request: HTTPConnection) -> str | None:
     headers = request.headers
     test_id = headers.get("x-relaystack-test-id")
     if test_id:

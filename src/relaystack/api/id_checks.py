@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from starlette.requests import HTTPConnection
+
 from relaystack.errors import InvalidRequest
 from relaystack.store.keys import MAX_ID_LENGTH
 
@@ -20,15 +22,40 @@ MAX_CALL_ID_LENGTH = 256
 Path = list[str | int]
 
 
+RESPONSE_PREFIX = "resp_"
+CONVERSATION_PREFIX = "conv_"
+
+
 def response_ids(data: dict[str, Any]) -> None:
     """``previous_response_id``, ``conversation`` and the ids of ``input`` items."""
     check_id(data.get("previous_response_id"), ["previous_response_id"])
+    check_prefix(data.get("previous_response_id"), "previous_response_id", RESPONSE_PREFIX)
     conversation = data.get("conversation")
     if isinstance(conversation, dict):
         check_id(conversation.get("id"), ["conversation", "id"])
+        check_prefix(conversation.get("id"), "conversation.id", CONVERSATION_PREFIX)
     else:
         check_id(conversation, ["conversation"])
+        check_prefix(conversation, "conversation", CONVERSATION_PREFIX)
     item_ids(data.get("input"), ["input"])
+
+
+async def path_id_shapes(request: HTTPConnection) -> None:
+    """A router dependency: ``response_id`` and ``conversation_id`` path parameters."""
+    params = request.path_params
+    check_prefix(params.get("response_id"), "response_id", RESPONSE_PREFIX)
+    check_prefix(params.get("conversation_id"), "conversation_id", CONVERSATION_PREFIX)
+
+
+def check_prefix(value: Any, param: str, prefix: str) -> None:
+    """An id of the wrong kind (``conversation: "abc"``) is the client's mistake, said as
+    such (400), not a lookup that finds nothing (404)."""
+    if isinstance(value, str) and not value.startswith(prefix):
+        raise InvalidRequest(
+            f"Invalid '{param}': '{value[:100]}'. Expected an ID that begins with '{prefix}'.",
+            param=param,
+            code="invalid_value",
+        )
 
 
 def item_ids(items: Any, path: Path) -> None:

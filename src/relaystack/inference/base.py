@@ -20,8 +20,9 @@ UpstreamFailure = Literal["http", "connect", "timeout", "protocol", "credentials
 class UpstreamError(ApiError):
     """The upstream refused, failed or could not be reached.
 
-    4xx answers keep the upstream's status and message; everything else is a 502
-    (504 for a timeout) so the client can tell our fault from the model's.
+    4xx answers keep the upstream's status and message (with OpenAI's code where one
+    fits, else ``upstream_refused``); everything else is a 502 (504 for a timeout) so
+    the client can tell our fault from the model's.
     """
 
     def __init__(
@@ -35,21 +36,34 @@ class UpstreamError(ApiError):
         body: Any = None,
     ) -> None:
         if kind == "http" and upstream_status is not None and 400 <= upstream_status < 500:
-            status, error_type = upstream_status, "invalid_request_error"
+            # The upstream refused the request; its own code, if any, is not OpenAI's
+            # (``inference/error_codes.py`` maps those it knows).
+            status, error_type, default = (
+                upstream_status,
+                "invalid_request_error",
+                "upstream_refused",
+            )
         elif kind == "timeout":
-            status, error_type = 504, "server_error"
+            status, error_type, default = 504, "server_error", "upstream_timeout"
         else:
-            status, error_type = 502, "server_error"
+            status, error_type, default = 502, "server_error", "upstream_error"
         super().__init__(
             message,
             param=param,
-            code=code or ("upstream_timeout" if kind == "timeout" else "upstream_error"),
+            code=code or default,
             status_code=status,
             error_type=error_type,
         )
         self.kind = kind
         self.upstream_status = upstream_status
         self.body = body
+
+
+# Request fields a chat upstream may take as they are (``text.verbosity`` as
+# ``verbosity``), sent only to providers configured to take them.
+ForwardedField = Literal[
+    "user", "safety_identifier", "prompt_cache_key", "service_tier", "verbosity"
+]
 
 
 @dataclass(frozen=True)
@@ -63,6 +77,8 @@ class ModelInfo:
     # The temperature / top_p the model samples with when a request sets none, where
     # they differ from OpenAI's (1.0 / 1.0), so responses can echo what was used.
     sampling_defaults: dict[str, float] = field(default_factory=dict)
+    # Request fields sent on to this model's upstream (``ForwardedField``).
+    forwarded: frozenset[str] = frozenset()
 
 
 class ChunkStream(Protocol):

@@ -12,6 +12,7 @@ import httpx
 from httpx_aiohttp import AiohttpTransport
 
 from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
+from relaystack.inference.error_codes import map_upstream_error
 from relaystack.inference.openai_compatible_config import OpenAICompatibleProviderConfig
 from relaystack.telemetry import telemetry
 from relaystack.wire.json import dumps, loads, loads_lenient
@@ -57,8 +58,12 @@ class OpenAICompatibleProvider:
         await self._client.aclose()
 
     async def list_models(self) -> list[ModelInfo]:
+        forwarded = frozenset(self.config.forward)
         if self.config.models is not None:
-            return [ModelInfo(id=model, owned_by=self.id) for model in self.config.models]
+            return [
+                ModelInfo(id=model, owned_by=self.id, forwarded=forwarded)
+                for model in self.config.models
+            ]
         # Only at start-up, which reports a failure in one line of its own.
         body = await self._request_json("GET", "/models", None, quiet=True)
         return [
@@ -66,6 +71,7 @@ class OpenAICompatibleProvider:
                 id=model["id"],
                 owned_by=model.get("owned_by") or self.id,
                 created=model.get("created") or 0,
+                forwarded=forwarded,
             )
             for model in body.get("data", [])
         ]
@@ -126,15 +132,16 @@ class OpenAICompatibleProvider:
         return _parse_json(response.content, self.id)
 
     def _status_error(self, response: httpx.Response, quiet: bool = False) -> UpstreamError:
-        message, code, param, body = _error_details(response)
+        message, code, _param, body = _error_details(response)
         if response.status_code in _CREDENTIAL_STATUSES:
             return self._credentials_error(response.status_code, message, quiet)
+        mapped = map_upstream_error(response.status_code, code, message)
         return UpstreamError(
             f"upstream {self.id} answered {response.status_code}: {message}",
             kind="http",
             upstream_status=response.status_code,
-            code=code,
-            param=param,
+            code=mapped.code,
+            param=mapped.param,
             body=body,
         )
 
@@ -243,10 +250,17 @@ def _checked_chunk(payload: bytes, provider_id: str) -> dict[str, Any]:
     if "error" in chunk and "choices" not in chunk:
         error = chunk["error"] if isinstance(chunk["error"], dict) else {}
         code = error.get("code")
+        message = str(error.get("message") or chunk["error"])
+        mapped = map_upstream_error(None, code if isinstance(code, str) else None, message)
+        # A refusal OpenAI has a code for is the request's fault (or a rate limit),
+        # as if the upstream had answered it with a 4xx; anything else is its failure.
+        refused = 429 if mapped.code == "rate_limit_exceeded" else 400
         raise UpstreamError(
-            f"upstream {provider_id} failed mid-stream: {error.get('message') or chunk['error']}",
-            kind="protocol",
-            code=code if isinstance(code, str) else None,
+            f"upstream {provider_id} failed mid-stream: {message}",
+            kind="http" if mapped.code else "protocol",
+            upstream_status=refused if mapped.code else None,
+            code=mapped.code,
+            param=mapped.param,
         )
     return chunk
 

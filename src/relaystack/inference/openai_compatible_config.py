@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from relaystack.config_model import ConfigModel
-from relaystack.inference.base import InferenceProvider
+from relaystack.inference.base import ForwardedField, InferenceProvider
 from relaystack.inference.provider_type import ProviderContext, ProviderType
 
 
@@ -24,6 +24,9 @@ class OpenAICompatibleProviderConfig(ConfigModel):
     connect_timeout: float = Field(10.0, gt=0)
     # Overall seconds for one upstream call, however steadily it trickles (504).
     deadline: float = Field(1800.0, gt=0)
+    # Responses fields this upstream takes in a chat body (OpenAI's does): sent on when
+    # a request sets them. None by default: not every server accepts them.
+    forward: list[ForwardedField] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_key_source(self) -> OpenAICompatibleProviderConfig:

@@ -31,7 +31,8 @@ class ModelRegistry:
         model = self._models.get(public_id)
         if model is None:
             raise NotFound(
-                f"The model '{public_id}' does not exist or you do not have access to it.",
+                f"The model '{public_id}' does not exist or you do not have access to it. "
+                "Use 'client.models.list()' to list available Models.",
                 param="model",
                 code="model_not_found",
             )

@@ -44,6 +44,7 @@ class OutputItemEvent(TypedDict):
 class ContentPartEvent(TypedDict):
     type: Literal["response.content_part.added", "response.content_part.done"]
     sequence_number: int
+    response_id: str
     item_id: str
     output_index: int
     content_index: int
@@ -53,6 +54,7 @@ class ContentPartEvent(TypedDict):
 class TextDeltaEvent(TypedDict):
     type: TextDeltaType
     sequence_number: int
+    response_id: NotRequired[str]  # on output_text events
     item_id: str
     output_index: int
     content_index: int
@@ -63,6 +65,7 @@ class TextDeltaEvent(TypedDict):
 class TextDoneEvent(TypedDict):
     type: TextDoneType
     sequence_number: int
+    response_id: NotRequired[str]  # on output_text events
     item_id: str
     output_index: int
     content_index: int
@@ -116,8 +119,12 @@ Event = (
 
 
 class EventSequence:
-    def __init__(self) -> None:
+    """``response_id`` goes on content-part and output-text events too: the reference
+    system (OGX) sends it there and its clients read it; the spec allows extra fields."""
+
+    def __init__(self, response_id: str = "") -> None:
         self._next = 0
+        self.response_id = response_id
 
     def _number(self) -> int:
         number = self._next
@@ -153,6 +160,7 @@ class EventSequence:
         return {
             "type": type,
             "sequence_number": self._number(),
+            "response_id": self.response_id,
             "item_id": item_id,
             "output_index": output_index,
             "content_index": content_index,
@@ -178,6 +186,7 @@ class EventSequence:
             "delta": delta,
         }
         if type == "response.output_text.delta":
+            event["response_id"] = self.response_id
             event["logprobs"] = logprobs or []
         return event
 
@@ -203,6 +212,7 @@ class EventSequence:
         else:
             event["text"] = text
         if type == "response.output_text.done":
+            event["response_id"] = self.response_id
             event["logprobs"] = logprobs or []
         return event
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar, Literal, Protocol
 
-from relaystack.errors import NotFound
+from relaystack.errors import not_found
 from relaystack.ids import IdSource
 from relaystack.items.kind import ChatMessage, Item
 from relaystack.strict import StrictModel
@@ -48,5 +48,5 @@ async def resolve_references(
     found = await store.find_items(wanted, owner)
     for item_id in wanted:
         if item_id not in found:
-            raise NotFound(f"Item with id '{item_id}' not found.", param=param)
+            raise not_found("Item", item_id, param)
     return [found[item["id"]] if item["type"] == "item_reference" else item for item in items]

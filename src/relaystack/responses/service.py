@@ -75,6 +75,13 @@ class Turn:
         if self.chunks is not None:
             await self.chunks.aclose()
 
+    def chain_after(self) -> Chain:
+        """What a response chained to this one sees: the chain, this input, this output."""
+        return Chain(
+            response_ids=[*self.chain.response_ids, self.response["id"]],
+            items=[*self.chain.items, *self.input_items, *self.response["output"]],
+        )
+
 
 @dataclass
 class ResponsesService:
@@ -92,7 +99,11 @@ class ResponsesService:
     # Saves started while a client disconnected; kept so they are not garbage-collected.
     _pending_saves: set[asyncio.Task[None]] = field(default_factory=set)
 
-    async def prepare(self, request: CreateResponseRequest, owner: str) -> Turn:
+    async def prepare(
+        self, request: CreateResponseRequest, owner: str, previous: Chain | None = None
+    ) -> Turn:
+        """``previous``: the chain ``previous_response_id`` names, when the caller holds
+        it already (a WebSocket connection's last response)."""
         model = self.models.resolve(request.model)
         _check_tool_choice(request)
         _check_supported(request)
@@ -114,7 +125,9 @@ class ResponsesService:
         context: list[Item] = []
         chain = Chain(response_ids=[], items=[])
         if request.previous_response_id is not None:
-            chain = await self._chain(request.previous_response_id, owner)
+            if previous is None:
+                previous = await self._chain(request.previous_response_id, owner)
+            chain = previous
             context = chain.items
         if conversation_id is not None:
             context = await conversation_context(self.store, conversation_id, owner)
@@ -140,7 +153,9 @@ class ResponsesService:
         )
 
         def open_call(messages: list[ChatMessage], offer: Offer) -> ChunkStream:
-            body = build_chat_body(request, model.upstream_id, messages, offer)
+            body = build_chat_body(
+                request, model.upstream_id, messages, offer, model.info.forwarded
+            )
             return model.provider.stream_chat_completion(body)
 
         chunks = None
@@ -173,7 +188,12 @@ class ResponsesService:
         chain = await self.store.chain(previous_id, owner)
         if chain is None:
             self._chains.discard(owner, previous_id)
-            raise not_found("Previous response", previous_id, "previous_response_id")
+            raise not_found(
+                "Previous response",
+                previous_id,
+                "previous_response_id",
+                code="previous_response_not_found",
+            )
         return chain
 
     async def events(self, turn: Turn) -> AsyncIterator[Event]:
@@ -267,14 +287,7 @@ class ResponsesService:
                 )
                 if turn.response["status"] not in ("completed", "incomplete"):
                     return  # failed or cancelled: rarely chained, never worth the memory
-                self._chains.put(
-                    turn.owner,
-                    turn.response["id"],
-                    Chain(
-                        response_ids=[*turn.chain.response_ids, turn.response["id"]],
-                        items=[*turn.chain.items, *turn.input_items, *turn.response["output"]],
-                    ),
-                )
+                self._chains.put(turn.owner, turn.response["id"], turn.chain_after())
             elif conversation_id is not None:
                 # Not stored as a response, but the conversation still gets the turn.
                 await self.store.append_conversation_items(

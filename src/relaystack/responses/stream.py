@@ -26,6 +26,7 @@ from relaystack.items.message import new_message
 from relaystack.items.parts import output_text, refusal
 from relaystack.items.reasoning import new_reasoning
 from relaystack.items.status import ItemStatus
+from relaystack.responses.failure import response_error
 from relaystack.responses.logprobs import from_chunk
 from relaystack.responses.resource import ResponseObject, Usage, add_usage, usage_from_chat
 from relaystack.tools.function import FUNCTION
@@ -104,7 +105,7 @@ class TurnStream:
         # Token logprobs are kept only when asked for (an upstream may send them anyway).
         self.keep_logprobs = False
         self.finish_reasoning: Callable[[Item], None] = lambda item: None
-        self.seq = EventSequence()
+        self.seq = EventSequence(response["id"])
         self._open: _OpenItem | None = None
         self._finish_reason: str | None = None
         self._earlier_usage: Usage | None = None  # the rounds before this one
@@ -225,7 +226,7 @@ class TurnStream:
     def _set_failed(self, error: ApiError) -> None:
         self._settle_server_items()
         self.response["status"] = "failed"
-        self.response["error"] = {"code": error.code or "server_error", "message": error.message}
+        self.response["error"] = response_error(error)
 
     # ----- items -----------------------------------------------------------------
 

@@ -7,7 +7,7 @@ Each tool says how it is offered (``ToolKind.offer``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,8 +24,14 @@ from relaystack.tools.kind import ChatTool
 
 
 def build_chat_body(
-    request: CreateResponseRequest, upstream_model: str, messages: list[ChatMessage], offer: Offer
+    request: CreateResponseRequest,
+    upstream_model: str,
+    messages: list[ChatMessage],
+    offer: Offer,
+    forwarded: Collection[str] = (),
 ) -> dict[str, Any]:
+    """``forwarded``: the request fields this upstream takes as they are (its provider's
+    ``forward`` setting); the others are answered by relaystack or only echoed."""
     body: dict[str, Any] = {
         "model": upstream_model,
         "messages": messages,
@@ -45,7 +51,21 @@ def build_chat_body(
     if response_format is not None:
         body["response_format"] = response_format
     _add_tools(body, request, offer)
+    if forwarded:
+        body.update(_forwarded_fields(request, forwarded))
     return body
+
+
+def _forwarded_fields(request: CreateResponseRequest, names: Collection[str]) -> dict[str, Any]:
+    values = {
+        "user": request.user,
+        "safety_identifier": request.safety_identifier,
+        "prompt_cache_key": request.prompt_cache_key,
+        "service_tier": request.service_tier,
+        "verbosity": request.text.verbosity if request.text is not None else None,
+    }
+    # In this fixed order, not the set's: the body is a recording's key.
+    return {name: value for name, value in values.items() if name in names and value is not None}
 
 
 def _response_format(request: CreateResponseRequest) -> dict[str, Any] | None:

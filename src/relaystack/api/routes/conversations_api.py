@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import get_args
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
 from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import Owner
+from relaystack.api.id_checks import path_id_shapes
 from relaystack.api.json import json_response
 from relaystack.api.limits import conversation_body
 from relaystack.api.query import limit_param, list_page, order_param
@@ -22,7 +23,8 @@ from relaystack.conversations.types import (
 from relaystack.errors import InvalidRequest
 from relaystack.responses.request import IncludeValue
 
-router = APIRouter()
+# Ids of the wrong kind in the path are a 400 naming the parameter.
+router = APIRouter(dependencies=[Depends(path_id_shapes)])
 
 _INCLUDABLE = get_args(IncludeValue)
 

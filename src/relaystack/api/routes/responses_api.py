@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,15 +12,17 @@ from relaystack.api.admission import admit
 from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import Owner
 from relaystack.api.disconnect import json_unless_disconnected
+from relaystack.api.id_checks import path_id_shapes
 from relaystack.api.json import json_response
 from relaystack.api.limits import response_body
 from relaystack.api.query import limit_param, list_page, order_param
 from relaystack.api.sse import sse_response
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.service import ResponsesService, Turn
-from relaystack.wire.sse import event_frame
+from relaystack.wire.sse import DONE_FRAME, event_frame
 
-router = APIRouter()
+# Ids of the wrong kind in the path are a 400 naming the parameter.
+router = APIRouter(dependencies=[Depends(path_id_shapes)])
 
 
 def _service(request: Request) -> ResponsesService:
@@ -48,6 +50,8 @@ async def create_response(request: Request, owner: Owner) -> Response:
 async def _frames(service: ResponsesService, turn: Turn) -> AsyncIterator[bytes]:
     async for event in service.events(turn):
         yield event_frame(event)
+    # The spec ends a stream with the literal [DONE]; the SDKs stop reading there.
+    yield DONE_FRAME
 
 
 @router.get("/v1/responses", summary="List stored responses")

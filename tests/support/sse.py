@@ -37,10 +37,10 @@ def parse_frames(text: str) -> list[Frame]:
 
 
 def post_stream(
-    base_url: str, path: str, body: dict[str, Any], timeout: float = 60
+    base_url: str, path: str, body: dict[str, Any]
 ) -> tuple[httpx.Response, list[Frame]]:
     """POST with ``stream: true`` and return the response and every SSE frame it sent."""
-    with httpx.Client(base_url=base_url, timeout=timeout) as http:
+    with httpx.Client(base_url=base_url, timeout=60) as http:
         response = http.post(path, json={**body, "stream": True})
     return response, parse_frames(response.text)
 

@@ -10,8 +10,7 @@ not open (altered, another server's key, not ours) is a 400 naming the item.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
 
 from relaystack.errors import InvalidRequest
 from relaystack.items.kind import Item
@@ -22,7 +21,7 @@ PURPOSE = "reasoning"
 INCLUDE_ENCRYPTED = "reasoning.encrypted_content"
 
 
-def sealer_for(include: Sequence[str] | None, sealer: Sealer) -> Any:
+def sealer_for(include: Sequence[str] | None, sealer: Sealer) -> Callable[[Item], None]:
     """The ``TurnStream.finish_reasoning`` hook: seals when the request asks."""
     if INCLUDE_ENCRYPTED not in (include or ()):
         return lambda item: None

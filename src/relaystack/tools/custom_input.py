@@ -9,7 +9,6 @@ events stream the input itself, not its JSON.
 
 from __future__ import annotations
 
-import json
 import re
 
 from relaystack.wire.json import dumps_stdlib, loads_lenient
@@ -70,7 +69,7 @@ class InputDecoder:
         self._done = end - self._start
         if end == begin:
             return ""
-        return str(json.loads('"' + self._raw[begin:end] + '"'))
+        return str(loads_lenient('"' + self._raw[begin:end] + '"'))
 
     def _certain_end(self, begin: int) -> int:
         """How far from ``begin`` the raw text decodes for sure."""

@@ -17,13 +17,14 @@ from relaystack.items.kind import ItemKind
 from relaystack.items.message import MESSAGE
 from relaystack.items.reasoning import REASONING
 from relaystack.items.reference import ITEM_REFERENCE
+from relaystack.tools.custom import CUSTOM
 from relaystack.tools.file_search import FILE_SEARCH
 from relaystack.tools.function import FUNCTION
 from relaystack.tools.kind import ToolKind
 from relaystack.tools.mcp import MCP
 from relaystack.tools.web_search import WEB_SEARCH_TOOLS
 
-_TOOLS: tuple[ToolKind, ...] = (FUNCTION, MCP, *WEB_SEARCH_TOOLS, FILE_SEARCH)
+_TOOLS: tuple[ToolKind, ...] = (FUNCTION, MCP, *WEB_SEARCH_TOOLS, FILE_SEARCH, CUSTOM)
 TOOL_KINDS: dict[str, ToolKind] = {tool.tool_type: tool for tool in _TOOLS}
 
 _CORE_ITEM_KINDS: tuple[ItemKind, ...] = (MESSAGE, REASONING, ITEM_REFERENCE, COMPACTION)

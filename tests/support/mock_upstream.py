@@ -45,6 +45,8 @@ class Reply:
     expect_body: dict[str, Any] | None = None  # answer 418 unless the body equals this
     delay: float = 0.0  # seconds between chunks
     headers: dict[str, str] = field(default_factory=dict)  # e.g. retry-after on a 429
+    # Chat logprob entries, one per ``content`` piece (each piece one token).
+    logprobs: list[dict[str, Any]] | None = None
 
 
 def every_attempt(reply: Reply) -> list[Reply]:
@@ -233,7 +235,10 @@ def _chunk(model: str, delta: dict[str, Any], finish: str | None = None) -> dict
 def _chunks(model: str, reply: Reply) -> list[dict[str, Any]]:
     chunks = [_chunk(model, {"role": "assistant", "content": ""})]
     chunks += [_chunk(model, {"reasoning_content": piece}) for piece in reply.reasoning]
-    chunks += [_chunk(model, {"content": piece}) for piece in reply.content]
+    for index, piece in enumerate(reply.content):
+        chunks.append(_chunk(model, {"content": piece}))
+        if reply.logprobs is not None:
+            chunks[-1]["choices"][0]["logprobs"] = {"content": [reply.logprobs[index]]}
     chunks += [_chunk(model, {"refusal": piece}) for piece in reply.refusal]
     for index, call in enumerate(reply.tool_calls):
         arguments = call["arguments"]

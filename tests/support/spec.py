@@ -83,6 +83,10 @@ def assert_valid_response(response: dict[str, Any]) -> None:
         "output": [item for item in response.get("output", []) if item not in outside],
         "tools": [tool for tool in response.get("tools", []) if tool.get("type") != "mcp"],
     }
+    for tool in response.get("tools", []):
+        if tool.get("type") == "custom":
+            _custom_tool().model_validate(tool)
+    checked["tools"] = [t for t in checked["tools"] if t.get("type") != "custom"]
     checked["tools"] = [t for t in checked["tools"] if not _web_search(t.get("type"))]
     checked["output"] = [_without_file_citations(item) for item in checked["output"]]
     for tool in response.get("tools", []):
@@ -92,12 +96,7 @@ def assert_valid_response(response: dict[str, Any]) -> None:
     for tool in response.get("tools", []):
         if _web_search(tool.get("type")):
             _web_search_tool(tool["type"]).model_validate(tool)
-    choice = response.get("tool_choice")
-    if isinstance(choice, dict) and (choice.get("type") == "mcp" or _web_search(choice["type"])):
-        checked["tool_choice"] = "auto"  # OpenAI's ToolChoiceMcp/Types, which the spec lacks
-    elif isinstance(choice, dict) and choice.get("type") == "allowed_tools":
-        forms = [form for form in choice["tools"] if not _web_search(form["type"])]
-        checked["tool_choice"] = {**choice, "tools": forms} if forms else "auto"
+    checked["tool_choice"] = _spec_tool_choice(response.get("tool_choice"))
     text_format = (response.get("text") or {}).get("format") or {}
     if text_format.get("type") == "json_schema":
         # The spec types the echoed schema as null (it cannot say "any JSON Schema");
@@ -105,6 +104,27 @@ def assert_valid_response(response: dict[str, Any]) -> None:
         assert isinstance(text_format.get("schema"), dict)
         checked["text"] = {**response["text"], "format": {**text_format, "schema": None}}
     assert_valid("ResponseResource", checked)
+
+
+def _spec_tool_choice(choice: Any) -> Any:
+    """The ``tool_choice`` with the forms the spec lacks (OpenAI's ToolChoiceMcp, web
+    search and custom types, checked by the SDK's models elsewhere) taken out."""
+    if isinstance(choice, dict) and choice.get("type") == "custom":
+        from openai.types.responses import tool_choice_custom
+
+        tool_choice_custom.ToolChoiceCustom.model_validate(choice)
+        assert set(choice) == {"type", "name"}, choice
+        return "auto"
+    if isinstance(choice, dict) and (choice.get("type") == "mcp" or _web_search(choice["type"])):
+        return "auto"
+    if isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        forms = [
+            form
+            for form in choice["tools"]
+            if not _web_search(form["type"]) and form["type"] != "custom"
+        ]
+        return {**choice, "tools": forms} if forms else "auto"
+    return choice
 
 
 def assert_valid_item(item: dict[str, Any]) -> None:
@@ -133,7 +153,16 @@ def assert_valid_event(event: dict[str, Any]) -> None:
         }
     if "response" in event:
         assert_valid_response(event["response"])
-        event = {**event, "response": {**event["response"], "output": [], "tools": []}}
+        tool_choice = _spec_tool_choice(event["response"].get("tool_choice"))
+        event = {
+            **event,
+            "response": {
+                **event["response"],
+                "output": [],
+                "tools": [],
+                "tool_choice": tool_choice,
+            },
+        }
     spec_type = RENAMED_EVENTS.get(event_type, event_type)
     assert spec_type in event_schemas(), f"the spec defines no stream event {event_type!r}"
     assert_valid(event_schemas()[spec_type], {**event, "type": spec_type})
@@ -165,9 +194,9 @@ def check_stream_contract(events: list[dict[str, Any]]) -> None:
             assert event["response"]["id"] == response_id
 
 
-# The Open Responses spec has no MCP items or events yet. Those are checked against
-# OpenAI's own shapes: the models of the official ``openai`` SDK, with no field beyond
-# the ones they declare (a misspelt field fails).
+# The Open Responses spec has no MCP, web search or custom tool items or events yet.
+# Those are checked against OpenAI's own shapes: the models of the official ``openai``
+# SDK, with no field beyond the ones they declare (a misspelt field fails).
 def _openai_models() -> dict[str, Any]:
     from openai.types.responses import response_input_item, response_output_item
     from openai.types.responses import response_stream_event as events
@@ -179,6 +208,8 @@ def _openai_models() -> dict[str, Any]:
         "mcp_approval_response": response_input_item.McpApprovalResponse,
         "web_search_call": response_output_item.ResponseFunctionWebSearch,
         "file_search_call": response_output_item.ResponseFileSearchToolCall,
+        "custom_tool_call": response_output_item.ResponseCustomToolCall,
+        "custom_tool_call_output": response_input_item.ResponseCustomToolCallOutput,
     }
     event_models = {
         model.model_fields["type"].annotation.__args__[0]: model
@@ -186,6 +217,7 @@ def _openai_models() -> dict[str, Any]:
         if "mcp" in str(model.model_fields["type"].annotation)
         or "web_search" in str(model.model_fields["type"].annotation)
         or "file_search" in str(model.model_fields["type"].annotation)
+        or "custom_tool_call" in str(model.model_fields["type"].annotation)
     }
     return {**items, **event_models}
 
@@ -238,3 +270,10 @@ def _web_search_tool(tool_type: str) -> Any:
     if tool_type.startswith("web_search_preview"):
         return web_search_preview_tool.WebSearchPreviewTool
     return web_search_tool.WebSearchTool
+
+
+def _custom_tool() -> Any:
+    """OpenAI's model of a ``custom`` tool definition (the spec has none)."""
+    from openai.types.responses import custom_tool
+
+    return custom_tool.CustomTool

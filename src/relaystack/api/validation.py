@@ -10,13 +10,14 @@ from relaystack.catalog import CHOICE_MODELS, UNION_TAGS
 from relaystack.errors import InvalidRequest
 from relaystack.items import parts, reasoning
 from relaystack.responses.request import TEXT_FORMAT_TYPES
+from relaystack.tools.custom import INPUT_FORMAT_TYPES
 
 # Union branch labels pydantic puts into error locations; they are not parameter names.
 _TYPE_LABELS = {"str", "int", "float", "bool", "dict", "list", "none", "function-after"}
 # Tags of discriminated unions that do not sit right after a list index.
 _TAG_AFTER = {
     "tool_choice": {*(tag for tag, _ in CHOICE_MODELS), "allowed_tools"},
-    "format": set(TEXT_FORMAT_TYPES),
+    "format": {*TEXT_FORMAT_TYPES, *INPUT_FORMAT_TYPES},
 }
 
 # Types of list elements that are tagged unions (input items, content parts, tools):

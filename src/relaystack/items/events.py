@@ -75,6 +75,25 @@ class TextDoneEvent(TypedDict):
     logprobs: NotRequired[list[dict[str, Any]]]
 
 
+class SummaryPartEvent(TypedDict):
+    type: Literal["response.reasoning_summary_part.added", "response.reasoning_summary_part.done"]
+    sequence_number: int
+    item_id: str
+    output_index: int
+    summary_index: int
+    part: dict[str, Any]
+
+
+class SummaryTextEvent(TypedDict):
+    type: Literal["response.reasoning_summary_text.delta", "response.reasoning_summary_text.done"]
+    sequence_number: int
+    item_id: str
+    output_index: int
+    summary_index: int
+    delta: NotRequired[str]
+    text: NotRequired[str]
+
+
 class ToolCallEvent(TypedDict):
     """The events a tool's items go through (``response.function_call_arguments.delta``,
     ``response.mcp_call.in_progress`` ...): each tool module names its own types."""
@@ -86,10 +105,17 @@ class ToolCallEvent(TypedDict):
     delta: NotRequired[str]
     arguments: NotRequired[str]
     name: NotRequired[str]
+    input: NotRequired[str]  # a custom tool's
 
 
 Event = (
-    ResponseEvent | OutputItemEvent | ContentPartEvent | TextDeltaEvent | TextDoneEvent
+    ResponseEvent
+    | OutputItemEvent
+    | ContentPartEvent
+    | TextDeltaEvent
+    | TextDoneEvent
+    | SummaryPartEvent
+    | SummaryTextEvent
 ) | ToolCallEvent
 
 
@@ -150,6 +176,7 @@ class EventSequence:
         output_index: int,
         content_index: int,
         delta: str,
+        logprobs: list[dict[str, Any]] | None = None,
     ) -> TextDeltaEvent:
         event: TextDeltaEvent = {
             "type": type,
@@ -161,7 +188,7 @@ class EventSequence:
         }
         if type == "response.output_text.delta":
             event["response_id"] = self.response_id
-            event["logprobs"] = []
+            event["logprobs"] = logprobs or []
         return event
 
     def text_done(
@@ -172,6 +199,7 @@ class EventSequence:
         output_index: int,
         content_index: int,
         text: str,
+        logprobs: list[dict[str, Any]] | None = None,
     ) -> TextDoneEvent:
         event: TextDoneEvent = {
             "type": type,
@@ -186,7 +214,52 @@ class EventSequence:
             event["text"] = text
         if type == "response.output_text.done":
             event["response_id"] = self.response_id
-            event["logprobs"] = []
+            event["logprobs"] = logprobs or []
+        return event
+
+    def summary_part(
+        self,
+        type: Literal[
+            "response.reasoning_summary_part.added", "response.reasoning_summary_part.done"
+        ],
+        *,
+        item_id: str,
+        output_index: int,
+        summary_index: int,
+        part: dict[str, Any],
+    ) -> SummaryPartEvent:
+        return {
+            "type": type,
+            "sequence_number": self._number(),
+            "item_id": item_id,
+            "output_index": output_index,
+            "summary_index": summary_index,
+            "part": part,
+        }
+
+    def summary_text(
+        self,
+        type: Literal[
+            "response.reasoning_summary_text.delta", "response.reasoning_summary_text.done"
+        ],
+        *,
+        item_id: str,
+        output_index: int,
+        summary_index: int,
+        delta: str | None = None,
+        text: str | None = None,
+    ) -> SummaryTextEvent:
+        event: SummaryTextEvent = {
+            "type": type,
+            "sequence_number": self._number(),
+            "item_id": item_id,
+            "output_index": output_index,
+            "summary_index": summary_index,
+        }
+        if delta is not None:
+            event["delta"] = delta
+        if text is not None:
+            event["text"] = text
         return event
 
     def tool_call(
@@ -198,6 +271,7 @@ class EventSequence:
         delta: str | None = None,
         arguments: str | None = None,
         name: str | None = None,
+        input: str | None = None,
     ) -> ToolCallEvent:
         event: ToolCallEvent = {
             "type": type,
@@ -211,6 +285,8 @@ class EventSequence:
             event["delta"] = delta
         if arguments is not None:
             event["arguments"] = arguments
+        if input is not None:
+            event["input"] = input
         return event
 
 

@@ -34,9 +34,11 @@ from relaystack.responses.compaction import compacted_view
 from relaystack.responses.context_plan import ContextPlan
 from relaystack.responses.context_window import item_tokens
 from relaystack.responses.conversation import conversation_context, joining
+from relaystack.responses.logprobs import wants_logprobs
 from relaystack.responses.loop import LoopState, OpenCall, run_rounds
 from relaystack.responses.prompt_templates import apply_prompt
 from relaystack.responses.prompts_service import PromptsService
+from relaystack.responses.reasoning_seal import open_sealed, sealer_for
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.resource import ResponseObject, new_response
 from relaystack.responses.stream import TurnStream
@@ -168,6 +170,7 @@ class ResponsesService:
                 _input_items(request, self.ids), self.store, owner
             )
         await resolve_file_inputs(input_items, self.files, owner, self.clock.seconds())
+        open_sealed(input_items, self.sealer)
         if conversation_id is not None:
             # Items added to the conversation directly may name files by id too.
             await resolve_file_inputs(
@@ -260,6 +263,9 @@ class ResponsesService:
             turn.response, self.ids, self.clock, turn.tools.handlers(), turn.tools.runs
         )
         machine.annotate = turn.tools.annotations
+        machine.reasoning_summary = turn.response["reasoning"]["summary"] is not None
+        machine.keep_logprobs = wants_logprobs(turn.request)
+        machine.finish_reasoning = sealer_for(turn.request.include, self.sealer)
         call = telemetry().upstream_call(turn.response["model"], input_items=turn.input_items)
         for event in machine.start():
             yield event
@@ -529,12 +535,6 @@ def _check_supported(request: CreateResponseRequest) -> None:
             "Background mode requires a stored response: set store=true (the default).",
             param="background",
             code="invalid_value",
-        )
-    if request.top_logprobs:
-        raise InvalidRequest(
-            "Log probabilities are not supported by this server.",
-            param="top_logprobs",
-            code="unsupported_parameter",
         )
 
 

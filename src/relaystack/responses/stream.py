@@ -27,13 +27,17 @@ from relaystack.items.parts import output_text, refusal
 from relaystack.items.reasoning import new_reasoning
 from relaystack.items.status import ItemStatus
 from relaystack.responses.failure import response_error
+from relaystack.responses.logprobs import from_chunk
 from relaystack.responses.resource import ResponseObject, Usage, add_usage, usage_from_chat
 from relaystack.tools.function import FUNCTION
 from relaystack.tools.kind import CallHandler
 
-PartKind = Literal["output_text", "refusal", "reasoning_text"]
+PartKind = Literal["output_text", "refusal", "reasoning_text", "summary_text"]
 
 _INCOMPLETE_REASONS = {"length": "max_output_tokens", "content_filter": "content_filter"}
+
+# A reasoning summary's parts live in the item's ``summary`` and have events of their own.
+_SUMMARY: PartKind = "summary_text"
 
 _DELTA_EVENT: dict[PartKind, Any] = {
     "output_text": "response.output_text.delta",
@@ -63,6 +67,7 @@ class _OpenItem:
         self.tool = tool  # the tool whose call this is
         self.part_kind: PartKind | None = None
         self.text: list[str] = []
+        self.logprobs: list[dict[str, Any]] = []  # the open output_text's tokens
         self.name = ""  # the chat function called, for calls
 
 
@@ -94,6 +99,12 @@ class TurnStream:
         self._server_runs = server_runs
         # The annotations of a finished output_text (web search's url citations).
         self.annotate: Callable[[str], list[dict[str, Any]]] = lambda text: []
+        # Reasoning streams as a summary when the client asked for one; a finished
+        # reasoning item gets what the client keeps of it (its encrypted_content).
+        self.reasoning_summary = False
+        # Token logprobs are kept only when asked for (an upstream may send them anyway).
+        self.keep_logprobs = False
+        self.finish_reasoning: Callable[[Item], None] = lambda item: None
         self.seq = EventSequence(response["id"])
         self._open: _OpenItem | None = None
         self._finish_reason: str | None = None
@@ -121,9 +132,11 @@ class TurnStream:
             delta = choice.get("delta") or {}
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
             if reasoning:
-                self._text_delta(events, "reasoning", "reasoning_text", reasoning)
+                kind: PartKind = _SUMMARY if self.reasoning_summary else "reasoning_text"
+                self._text_delta(events, "reasoning", kind, reasoning)
             if delta.get("content"):
-                self._text_delta(events, "message", "output_text", delta["content"])
+                scored = from_chunk(choice) if self.keep_logprobs else None
+                self._text_delta(events, "message", "output_text", delta["content"], scored)
             if delta.get("refusal"):
                 self._text_delta(events, "message", "refusal", delta["refusal"])
             for call in delta.get("tool_calls") or ():
@@ -228,6 +241,7 @@ class TurnStream:
         item_type: Literal["message", "reasoning"],
         part_kind: PartKind,
         text: str,
+        logprobs: list[dict[str, Any]] | None = None,
     ) -> None:
         current = self._open
         if current is None or current.item["type"] != item_type:
@@ -242,6 +256,19 @@ class TurnStream:
             self._close_part(events, current)
             self._open_part(events, current, part_kind)
         current.text.append(text)
+        if logprobs:
+            current.logprobs.extend(logprobs)
+        if part_kind == _SUMMARY:
+            events.append(
+                self.seq.summary_text(
+                    "response.reasoning_summary_text.delta",
+                    item_id=current.item["id"],
+                    output_index=current.output_index,
+                    summary_index=len(current.item["summary"]) - 1,
+                    delta=text,
+                )
+            )
+            return
         events.append(
             self.seq.text_delta(
                 _DELTA_EVENT[part_kind],
@@ -249,6 +276,7 @@ class TurnStream:
                 output_index=current.output_index,
                 content_index=len(current.item["content"]) - 1,
                 delta=text,
+                logprobs=logprobs,
             )
         )
 
@@ -295,6 +323,19 @@ class TurnStream:
     def _open_part(self, events: list[Event], current: _OpenItem, part_kind: PartKind) -> None:
         current.part_kind = part_kind
         current.text = []
+        current.logprobs = []
+        if part_kind == _SUMMARY:
+            current.item["summary"].append(_part(part_kind, ""))
+            events.append(
+                self.seq.summary_part(
+                    "response.reasoning_summary_part.added",
+                    item_id=current.item["id"],
+                    output_index=current.output_index,
+                    summary_index=len(current.item["summary"]) - 1,
+                    part=_part(part_kind, ""),
+                )
+            )
+            return
         current.item["content"].append(_part(part_kind, ""))
         events.append(
             self.seq.content_part(
@@ -310,19 +351,44 @@ class TurnStream:
         if current.part_kind is None:
             return
         text = "".join(current.text)
+        if current.part_kind == _SUMMARY:
+            self._close_summary(events, current, text)
+            return
         index = len(current.item["content"]) - 1
         part = _part(current.part_kind, text)
         if current.part_kind == "output_text":
             part["annotations"] = self.annotate(text)
+            part["logprobs"] = list(current.logprobs)
         current.item["content"][index] = part
         fields = {
             "item_id": current.item["id"],
             "output_index": current.output_index,
             "content_index": index,
         }
-        events.append(self.seq.text_done(_DONE_EVENT[current.part_kind], **fields, text=text))
+        events.append(
+            self.seq.text_done(
+                _DONE_EVENT[current.part_kind], **fields, text=text, logprobs=current.logprobs
+            )
+        )
         events.append(
             self.seq.content_part("response.content_part.done", **fields, part=dict(part))
+        )
+        current.part_kind = None
+
+    def _close_summary(self, events: list[Event], current: _OpenItem, text: str) -> None:
+        index = len(current.item["summary"]) - 1
+        part = _part(_SUMMARY, text)
+        current.item["summary"][index] = part
+        fields = {
+            "item_id": current.item["id"],
+            "output_index": current.output_index,
+            "summary_index": index,
+        }
+        events.append(
+            self.seq.summary_text("response.reasoning_summary_text.done", **fields, text=text)
+        )
+        events.append(
+            self.seq.summary_part("response.reasoning_summary_part.done", **fields, part=dict(part))
         )
         current.part_kind = None
 
@@ -350,6 +416,8 @@ class TurnStream:
             self._close_part(events, current)
         if "status" in item:  # some items have none (mcp_approval_request)
             item["status"] = status
+        if item["type"] == "reasoning":
+            self.finish_reasoning(item)
         events.append(
             self.seq.output_item(
                 "response.output_item.done", output_index=current.output_index, item=item
@@ -362,4 +430,4 @@ def _part(kind: PartKind, text: str) -> dict[str, Any]:
         return dict(output_text(text))
     if kind == "refusal":
         return dict(refusal(text))
-    return {"type": "reasoning_text", "text": text}
+    return {"type": kind, "text": text}  # reasoning_text, summary_text

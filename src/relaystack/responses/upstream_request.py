@@ -13,6 +13,7 @@ from typing import Any
 
 from relaystack.catalog import TOOL_KINDS
 from relaystack.items.kind import ChatMessage
+from relaystack.responses.logprobs import add_logprobs
 from relaystack.responses.request import (
     AllowedTools,
     CreateResponseRequest,
@@ -45,6 +46,7 @@ def build_chat_body(
         body["max_completion_tokens"] = request.max_output_tokens
     if request.reasoning is not None and request.reasoning.effort is not None:
         body["reasoning_effort"] = request.reasoning.effort
+    add_logprobs(body, request)
     response_format = _response_format(request)
     if response_format is not None:
         body["response_format"] = response_format

@@ -63,8 +63,11 @@ class ChunkWriter:
     def role(self) -> dict[str, Any]:
         return self._delta({"role": "assistant", "content": "", "refusal": None})
 
-    def text(self, text: str) -> dict[str, Any]:
-        return self._delta({"content": text})
+    def text(self, text: str, logprobs: tuple[dict[str, Any], ...] | None = None) -> dict[str, Any]:
+        chunk = self._delta({"content": text})
+        if logprobs is not None:
+            chunk["choices"][0]["logprobs"] = {"content": list(logprobs), "refusal": None}
+        return chunk
 
     def tool_call(self, call: ToolCall) -> dict[str, Any]:
         index, self._tool_calls = self._tool_calls, self._tool_calls + 1
@@ -91,7 +94,11 @@ class ChunkWriter:
 
 
 def completion(
-    writer: ChunkWriter, text: str, calls: list[ToolCall], finish: Finish
+    writer: ChunkWriter,
+    text: str,
+    calls: list[ToolCall],
+    finish: Finish,
+    logprobs: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The non-streaming ``chat.completion`` for the same turn."""
     message: dict[str, Any] = {"role": "assistant", "content": text, "refusal": None}
@@ -109,7 +116,12 @@ def completion(
         "model": writer.model,
         "system_fingerprint": None,
         "choices": [
-            {"index": 0, "message": message, "finish_reason": finish.reason, "logprobs": None}
+            {
+                "index": 0,
+                "message": message,
+                "finish_reason": finish.reason,
+                "logprobs": None if logprobs is None else {"content": logprobs, "refusal": None},
+            }
         ],
         "usage": usage(finish),
     }

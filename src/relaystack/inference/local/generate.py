@@ -25,12 +25,14 @@ import codecs
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import llama_cpp
 from llama_cpp import Llama, LlamaGrammar
 
 from relaystack.errors import InvalidRequest
-from relaystack.inference.local.grammar import Grammars, check_grammar
+from relaystack.inference.local.grammar import Grammars, check_grammar, grammar_tools_hint
+from relaystack.inference.local.logprobs import token_logprobs
 from relaystack.inference.local.prompt import TOOL_CALL_OPEN, PromptBuilder
 from relaystack.inference.local.request import ChatRequest
 from relaystack.inference.local.text import StopScanner
@@ -45,6 +47,8 @@ MIN_P = 0.05
 @dataclass(frozen=True)
 class TextDelta:
     text: str
+    # Chat logprob entries of the tokens this text completes (when they were asked for).
+    logprobs: tuple[dict[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -135,13 +139,14 @@ class Generation:
         if answer_grammar is not None:
             check_grammar(self._vocab, answer_grammar, param="response_format")
         if call_grammar is not None:
-            check_grammar(self._vocab, call_grammar, param="tools")
+            hint = grammar_tools_hint(request.tools)
+            check_grammar(self._vocab, call_grammar, param="tools", hint=hint)
         self._prompt_tokens = len(tokens)
         # llama.cpp treats the default seed as "choose one at random".
         llm.set_seed(request.seed if request.seed is not None else llama_cpp.LLAMA_DEFAULT_SEED)
 
         if call_grammar is not None and request.tool_mode in ("required", "named"):
-            reason = self._call(tokens, call_grammar)
+            reason = self._call(tokens, call_grammar, self._grammars.call_prefix)
         else:
             # A JSON answer format leaves no room for a tool-call marker in the text.
             watch = call_grammar is not None and answer_grammar is None
@@ -158,11 +163,17 @@ class Generation:
             return
         self._emit(Finish(reason, self._prompt_tokens, self._completion_tokens))
 
-    def _call(self, tokens: list[int], grammar: str) -> str:
-        """Sample one tool call under ``grammar``; returns the finish reason."""
+    def _call(self, tokens: list[int], grammar: str, prefix: str = "") -> str:
+        """Sample one tool call under ``grammar`` (after ``prefix``, the call's fixed
+        opening, which is fed rather than sampled); returns the finish reason."""
+        if prefix:
+            opening = self._llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=False)
+            tokens = tokens + opening
+            self._completion_tokens += len(opening)  # the call's, though not sampled
         sampled = self._sample(tokens, grammar, [], stream=False)
         if sampled.reason == "cancelled":
             return "cancelled"
+        sampled.text = prefix + sampled.text
         try:
             call = loads_lenient(sampled.text)
         except ValueError:
@@ -193,6 +204,8 @@ class Generation:
         pieces: list[str] = []
         # Leading whitespace is held while the trigger may still follow it.
         pending = "" if trigger else None
+        # Logprobs of sampled tokens whose text is not out yet (held back or pending).
+        scored: list[dict[str, Any]] = []
 
         def out(text: str) -> None:
             nonlocal pending
@@ -203,7 +216,8 @@ class Generation:
                 text, pending = pending, None
             pieces.append(text)
             if stream and text:
-                self._emit(TextDelta(text))
+                self._emit(TextDelta(text, tuple(scored)))
+                scored.clear()
 
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         scanner = StopScanner([*stops, trigger] if trigger else stops)
@@ -231,6 +245,8 @@ class Generation:
                     break
                 sampled += 1
                 self._completion_tokens += 1
+                if request.logprobs and stream:
+                    scored.append(token_logprobs(llm, token, request.top_logprobs))
                 text, stop = scanner.feed(decoder.decode(llm.detokenize([token])))
                 out(text)
                 if stop is not None:
@@ -246,7 +262,7 @@ class Generation:
         if pending and stop != trigger:  # only whitespace came: it is the answer after all
             pieces.append(pending)
             if stream:
-                self._emit(TextDelta(pending))
+                self._emit(TextDelta(pending, tuple(scored)))
         return _Sampled("".join(pieces), reason, stop)
 
 

@@ -176,6 +176,7 @@ class LocalProvider:
         request = self._chat_request(body)
         writer = self._writer(include_usage=True)
         text: list[str] = []
+        scored: list[dict[str, Any]] = []
         calls: list[ToolCall] = []
         finish: Finish | None = None
         job = self._submit(self._generation_work(request))
@@ -183,13 +184,15 @@ class LocalProvider:
             async for event in events:
                 if isinstance(event, TextDelta):
                     text.append(event.text)
+                    scored.extend(event.logprobs)
                 elif isinstance(event, ToolCall):
                     calls.append(event)
                 else:
                     finish = event
         if finish is None:  # the worker stopped without finishing: only on shutdown
             raise UpstreamError("The local model stopped before finishing.", kind="protocol")
-        return completion(writer, "".join(text), calls, finish)
+        logprobs = scored if request.logprobs else None
+        return completion(writer, "".join(text), calls, finish, logprobs)
 
     def stream_chat_completion(self, body: dict[str, Any]) -> ChunkStream:
         """Take a place in the model's queue now (a full queue is ``Overloaded`` here,
@@ -209,7 +212,7 @@ class LocalProvider:
                     started = True
                     yield writer.role()
                 if isinstance(event, TextDelta):
-                    yield writer.text(event.text)
+                    yield writer.text(event.text, event.logprobs if request.logprobs else None)
                 elif isinstance(event, ToolCall):
                     yield writer.tool_call(event)
                 else:

@@ -46,6 +46,8 @@ class ChatRequest:
     tool_mode: ToolMode = "none"
     tool_name: str | None = None  # for tool_mode "named"
     include_usage: bool = False
+    logprobs: bool = False
+    top_logprobs: int = 0
 
 
 def parse_chat_request(body: dict[str, Any]) -> ChatRequest:
@@ -61,8 +63,6 @@ def parse_chat_request(body: dict[str, Any]) -> ChatRequest:
             )
     if body.get("n") not in (None, 1):
         raise InvalidRequest("The local model generates one choice per request.", param="n")
-    if body.get("logprobs"):
-        raise InvalidRequest("The local model does not return logprobs.", param="logprobs")
     tools = _tools(body.get("tools"))
     tool_mode, tool_name = _tool_choice(body.get("tool_choice"), tools)
     response_format, schema = _response_format(body.get("response_format"))
@@ -83,7 +83,29 @@ def parse_chat_request(body: dict[str, Any]) -> ChatRequest:
         include_usage=bool(
             isinstance(stream_options, dict) and stream_options.get("include_usage")
         ),
+        logprobs=_flag(body, "logprobs"),
+        top_logprobs=_top_logprobs(body),
     )
+
+
+def _flag(body: dict[str, Any], key: str) -> bool:
+    value = body.get(key)
+    if value is not None and not isinstance(value, bool):
+        raise InvalidRequest(f"'{key}' must be a boolean.", param=key)
+    return bool(value)
+
+
+def _top_logprobs(body: dict[str, Any]) -> int:
+    value = body.get("top_logprobs")
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 20:
+        raise InvalidRequest(
+            "'top_logprobs' must be an integer from 0 to 20.", param="top_logprobs"
+        )
+    if not body.get("logprobs"):
+        raise InvalidRequest("'top_logprobs' needs 'logprobs' set to true.", param="top_logprobs")
+    return value
 
 
 def _max_tokens(body: dict[str, Any]) -> int | None:

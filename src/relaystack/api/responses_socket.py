@@ -11,9 +11,11 @@ cache), stored or not: a turn with ``store: false`` can be continued by
 previous response is found in the store, as over HTTP. A turn that fails (an
 ``error`` event or ``response.failed``) forgets it, so a client never builds on a
 state it did not see completed; a message that is no turn at all (not JSON, not
-``response.create``) changes nothing. Every failure before a turn starts (a malformed
-message, an unknown id, a refused limit) is an ``error`` event and the socket stays
-open for the next message.
+``response.create``) changes nothing. A turn whose items hold a compaction (made by
+``context_management`` or sent back from ``/v1/responses/compact``) is remembered from
+that compaction on: the turns it summarised leave memory as they left the context.
+Every failure before a turn starts (a malformed message, an unknown id, a refused
+limit) is an ``error`` event and the socket stays open for the next message.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from relaystack.api.socket_turns import turn_record
 from relaystack.errors import ApiError
 from relaystack.observability.record import RequestRecord
 from relaystack.observability.recorder import Recorder
+from relaystack.responses.compaction import since_latest_compaction
 from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.service import ResponsesService, Turn
 from relaystack.store.base import Chain
@@ -126,9 +129,15 @@ class ResponsesSocket:
         # store cannot rebuild (its walk ends at the unstored link), and only this
         # connection still holds it.
         if response["status"] in _CONTINUABLE:
-            self._last = _Last(response["id"], turn.chain_after())
+            self._last = _Last(response["id"], self._trimmed(turn.chain_after()))
         else:
             self._last = None
+
+    def _trimmed(self, chain: Chain) -> Chain:
+        """The chain from its latest compaction on: a long socket session holds only
+        what the upstream will still read, not every turn the summary replaced."""
+        items = since_latest_compaction(chain.items, self.service.sealer, self.owner)
+        return Chain(response_ids=chain.response_ids, items=items)
 
     async def _refuse(self, record: RequestRecord, error: ApiError) -> None:
         record.status = error.status_code

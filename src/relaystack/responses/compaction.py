@@ -89,6 +89,21 @@ def compacted_view(opened: Sequence[Item]) -> list[Item]:
     return [opened[latest], *opened[latest - keep : latest], *opened[latest + 1 :]]
 
 
+def since_latest_compaction(items: Sequence[Item], sealer: Sealer, owner: str) -> list[Item]:
+    """``items`` from the latest compaction's kept items on: what a chain held in memory
+    needs, since the upstream never reads what that compaction summarised. The items
+    were opened once already (as input or context) or sealed here (as output)."""
+    latest = next(
+        (i for i in range(len(items) - 1, -1, -1) if items[i]["type"] == "compaction"), None
+    )
+    if latest is None:
+        return list(items)
+    keep = items[latest].get(OPENED_KEEP)
+    if keep is None:
+        keep = _opened(items[latest], sealer, owner, "previous_response_id")[OPENED_KEEP]
+    return list(items[max(0, latest - keep) :])
+
+
 def split_kept(view: Sequence[Item]) -> tuple[list[Item], list[Item]]:
     """(to summarise, to keep verbatim): the latest user message and what follows it
     stay; a history with no user message keeps nothing."""

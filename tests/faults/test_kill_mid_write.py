@@ -47,7 +47,7 @@ class Client(threading.Thread):
                 }
                 with http.stream("POST", f"{self.base_url}/responses", json=body) as reply:
                     for line in reply.iter_lines():
-                        if not line.startswith("data: "):
+                        if not line.startswith("data: ") or line == "data: [DONE]":
                             continue
                         event = json.loads(line[6:])
                         if event["type"] == "response.created":

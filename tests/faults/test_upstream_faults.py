@@ -71,7 +71,9 @@ class Fault:
     model: str
     arrange: Callable[[MockUpstream, RawUpstream], None]
     status: int  # what a JSON request gets
-    code: str
+    code: str  # its error's code (relaystack's own)
+    # The failed response's code: OpenAI's Responses error codes have no upstream ones.
+    failed_code: str = "server_error"
 
 
 def _nothing(upstream: MockUpstream, raw: RawUpstream) -> None:
@@ -126,7 +128,7 @@ def test_a_json_turn_gets_a_clear_error_and_is_stored_failed(
     assert set(error) == {"message", "type", "param", "code"}
     failed = _newest_with_input(faulty.url, f"json: {fault}")
     assert failed["status"] == "failed"
-    assert failed["error"]["code"] == case.code
+    assert failed["error"]["code"] == case.failed_code
     assert_valid_response(failed)
     assert conversation_items(faulty.url, conversation) == []
 
@@ -147,7 +149,7 @@ def test_a_streamed_turn_ends_failed_and_is_stored_as_streamed(
     check_stream_contract(events)
     last = events[-1]
     assert last["type"] == "response.failed"
-    assert last["response"]["error"]["code"] == case.code
+    assert last["response"]["error"]["code"] == case.failed_code
     kept = stored(faulty.url, last["response"]["id"])
     assert kept is not None
     assert kept["status"] == "failed"

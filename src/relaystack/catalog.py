@@ -20,12 +20,17 @@ from relaystack.items.reference import ITEM_REFERENCE
 from relaystack.tools.custom import CUSTOM
 from relaystack.tools.file_search import FILE_SEARCH
 from relaystack.tools.function import FUNCTION
-from relaystack.tools.kind import ToolKind
+from relaystack.tools.kind import ServerTool, ToolKind
 from relaystack.tools.mcp import MCP
 from relaystack.tools.web_search import WEB_SEARCH_TOOLS
 
 _TOOLS: tuple[ToolKind, ...] = (FUNCTION, MCP, *WEB_SEARCH_TOOLS, FILE_SEARCH, CUSTOM)
 TOOL_KINDS: dict[str, ToolKind] = {tool.tool_type: tool for tool in _TOOLS}
+if TYPE_CHECKING:
+    # The server-side ones checked against ``ServerTool`` as a whole: a session that
+    # lacks a method of ``ToolSession`` (``close``, say) is then a type error in
+    # ``make lint``, not an AttributeError at the end of a response.
+    _SERVER_TOOLS: tuple[ServerTool, ...] = (MCP, *WEB_SEARCH_TOOLS, FILE_SEARCH)
 
 _CORE_ITEM_KINDS: tuple[ItemKind, ...] = (MESSAGE, REASONING, ITEM_REFERENCE, COMPACTION)
 

@@ -13,7 +13,6 @@ the engine was given (``retrieval.search``: hybrid, scoped to the request's
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal, NotRequired, TypedDict
 
@@ -32,6 +31,7 @@ from relaystack.tools.file_search_types import (
 )
 from relaystack.tools.function import append_call
 from relaystack.tools.kind import ChatTool, ToolContext
+from relaystack.tools.model_texts import ModelTexts
 from relaystack.wire.json import dumps_str, loads_lenient
 
 CHAT_NAME = "file_search"
@@ -48,10 +48,8 @@ _IN_PROGRESS: FileSearchEventType = "response.file_search_call.in_progress"
 _SEARCHING: FileSearchEventType = "response.file_search_call.searching"
 _COMPLETED: FileSearchEventType = "response.file_search_call.completed"
 _MARKER = re.compile(r"\[(\d{1,3}(?:\s*,\s*\d{1,3})*)\]")
-# What the model read of recent searches, by item id (a chained turn in this process
-# reads it again; older calls fall back to their results, or to their queries alone).
-_MODEL_TEXTS: OrderedDict[str, str] = OrderedDict()
-_MODEL_TEXTS_KEPT = 1024
+# What the model read of recent searches (a chained turn reads it again).
+_MODEL_TEXTS = ModelTexts()
 
 
 class FileSearchResult(TypedDict):
@@ -141,12 +139,6 @@ def results_text(query: str, hits: Sequence[SearchHit]) -> str:
         for number, hit in enumerate(hits, start=1)
     ]
     return "\n\n".join([header, *blocks])
-
-
-def _keep_text(item_id: str, text: str) -> None:
-    _MODEL_TEXTS[item_id] = text
-    while len(_MODEL_TEXTS) > _MODEL_TEXTS_KEPT:
-        _MODEL_TEXTS.popitem(last=False)
 
 
 FILE_SEARCH_CALL = FileSearchCallKind()
@@ -276,7 +268,7 @@ class FileSearchSession:
         queries = item["queries"]
         if not queries:
             item["status"] = "failed"
-            _keep_text(item["id"], "The file search failed: the call gave no query.")
+            _MODEL_TEXTS.keep(item["id"], "The file search failed: the call gave no query.")
             return
         definition = self._definition
         try:
@@ -290,17 +282,17 @@ class FileSearchSession:
             )
         except ApiError as error:
             item["status"] = "failed"
-            _keep_text(item["id"], f"The file search failed: {error.message}")
+            _MODEL_TEXTS.keep(item["id"], f"The file search failed: {error.message}")
             return
         self._cited = list(hits)
         item["status"] = "completed"
         if self._show_results:
             item["results"] = [_result(hit) for hit in hits]
-        _keep_text(item["id"], results_text(" ".join(queries), hits))
+        _MODEL_TEXTS.keep(item["id"], results_text(" ".join(queries), hits))
 
     def not_run(self, item: Item, reason: str) -> None:
         item["status"] = "failed"
-        _keep_text(item["id"], f"Not run: {reason}.")
+        _MODEL_TEXTS.keep(item["id"], f"Not run: {reason}.")
 
     def ended(self, seq: EventSequence, item: Item, output_index: int) -> list[Event]:
         return [seq.tool_call(_COMPLETED, item_id=item["id"], output_index=output_index)]

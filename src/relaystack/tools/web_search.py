@@ -11,7 +11,6 @@ item only when ``include`` asks for ``web_search_call.action.sources``.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, Literal
 
@@ -33,15 +32,14 @@ from relaystack.search.model_text import results_text
 from relaystack.strict import StrictModel
 from relaystack.tools.function import append_call
 from relaystack.tools.kind import ChatTool, ToolContext
+from relaystack.tools.model_texts import ModelTexts
 from relaystack.wire.json import dumps_str, loads_lenient
 
 CHAT_NAME = "web_search"
 WEB_SEARCH_TYPES: tuple[str, ...] = WebSearchType.__args__  # type: ignore[attr-defined]
 _IN_PROGRESS, _SEARCHING, _COMPLETED = EVENT_TYPES
-# What the model read of recent searches, by item id: a chained turn in the same process
-# reads the same text again; older calls fall back to their sources' urls.
-_MODEL_TEXTS: OrderedDict[str, str] = OrderedDict()
-_MODEL_TEXTS_KEPT = 1024
+# What the model read of recent searches (a chained turn reads it again).
+_MODEL_TEXTS = ModelTexts()
 
 
 class WebSearchChoice(StrictModel):
@@ -83,12 +81,6 @@ def _text_of(item: Item) -> str:
     if not urls:
         return f'Web search for "{action.get("query", "")}" ran; its results are not kept.'
     return f'Web search for "{action.get("query", "")}" found: ' + ", ".join(urls)
-
-
-def _keep_text(item_id: str, text: str) -> None:
-    _MODEL_TEXTS[item_id] = text
-    while len(_MODEL_TEXTS) > _MODEL_TEXTS_KEPT:
-        _MODEL_TEXTS.popitem(last=False)
 
 
 WEB_SEARCH_CALL = WebSearchCallKind()
@@ -210,7 +202,7 @@ class WebSearchSession:
         query = item["action"]["query"]
         if not query.strip():
             item["status"] = "failed"
-            _keep_text(item["id"], "The search failed: the call gave no query.")
+            _MODEL_TEXTS.keep(item["id"], "The search failed: the call gave no query.")
             return
         backend = self._backends.for_access(definition.goes_online)
         try:
@@ -225,18 +217,18 @@ class WebSearchSession:
             )
         except ApiError as error:
             item["status"] = "failed"
-            _keep_text(item["id"], f"The search failed: {error.message}")
+            _MODEL_TEXTS.keep(item["id"], f"The search failed: {error.message}")
             return
         self._backends.remember(results)
         self._cited = list(results)
         item["status"] = "completed"
         if self._show_sources:
             item["action"]["sources"] = sources_of(results)
-        _keep_text(item["id"], results_text(query, results, definition.context_size))
+        _MODEL_TEXTS.keep(item["id"], results_text(query, results, definition.context_size))
 
     def not_run(self, item: Item, reason: str) -> None:
         item["status"] = "failed"
-        _keep_text(item["id"], f"Not run: {reason}.")
+        _MODEL_TEXTS.keep(item["id"], f"Not run: {reason}.")
 
     def ended(self, seq: EventSequence, item: Item, output_index: int) -> list[Event]:
         return [_event(seq, _COMPLETED, item, output_index)]

@@ -10,26 +10,14 @@ database's own full-text index: an FTS5 table over ``file_chunks`` on SQLite, a
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    BigInteger,
-    Column,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
-    Table,
-    Text,
-)
+from sqlalchemy import BigInteger, Column, Index, Integer, LargeBinary, String, Table, Text
 
-metadata = MetaData()
-
-_SerialKey = BigInteger().with_variant(Integer(), "sqlite")
+from relaystack.store.schema import SerialKey, metadata
 
 files = Table(
     "files",
     metadata,
-    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("pk", SerialKey, primary_key=True, autoincrement=True),
     Column("id", String(80), nullable=False, unique=True),
     Column("owner", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
@@ -51,7 +39,7 @@ file_blobs = Table(
 vector_stores = Table(
     "vector_stores",
     metadata,
-    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("pk", SerialKey, primary_key=True, autoincrement=True),
     Column("id", String(80), nullable=False, unique=True),
     Column("owner", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
@@ -70,7 +58,7 @@ vector_stores = Table(
 vector_store_files = Table(
     "vector_store_files",
     metadata,
-    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("pk", SerialKey, primary_key=True, autoincrement=True),
     Column("vector_store_id", String(80), nullable=False),
     Column("file_id", String(80), nullable=False),
     Column("owner", String(200), nullable=False),
@@ -99,7 +87,7 @@ file_batches = Table(
 file_chunks = Table(
     "file_chunks",
     metadata,
-    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("pk", SerialKey, primary_key=True, autoincrement=True),
     Column("vector_store_id", String(80), nullable=False),
     Column("file_id", String(80), nullable=False),
     Column("position", Integer, nullable=False),

@@ -19,12 +19,12 @@ from sqlalchemy import (
 metadata = MetaData()
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants a BIGINT.
-_SerialKey = BigInteger().with_variant(Integer(), "sqlite")
+SerialKey = BigInteger().with_variant(Integer(), "sqlite")
 
 responses = Table(
     "responses",
     metadata,
-    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("pk", SerialKey, primary_key=True, autoincrement=True),
     Column("id", String(80), nullable=False, unique=True),
     Column("owner", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
@@ -39,7 +39,7 @@ responses = Table(
 response_items = Table(
     "response_items",
     metadata,
-    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("pk", SerialKey, primary_key=True, autoincrement=True),
     Column("response_id", String(80), nullable=False),
     Column("kind", SmallInteger, nullable=False),  # INPUT_ITEM or OUTPUT_ITEM
     Column("position", Integer, nullable=False),
@@ -59,7 +59,7 @@ OUTPUT_ITEM = 1
 conversations = Table(
     "conversations",
     metadata,
-    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("pk", SerialKey, primary_key=True, autoincrement=True),
     Column("id", String(80), nullable=False, unique=True),
     Column("owner", String(200), nullable=False),
     Column("created_at", BigInteger, nullable=False),
@@ -74,7 +74,7 @@ conversations = Table(
 conversation_items = Table(
     "conversation_items",
     metadata,
-    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("pk", SerialKey, primary_key=True, autoincrement=True),
     Column("conversation_id", String(80), nullable=False),
     Column("owner", String(200), nullable=False),
     Column("position", BigInteger, nullable=False),
@@ -133,7 +133,7 @@ inflight = Table(
 background_jobs = Table(
     "background_jobs",
     metadata,
-    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("pk", SerialKey, primary_key=True, autoincrement=True),
     Column("response_id", String(80), nullable=False, unique=True),
     Column("owner", String(200), nullable=False),
     Column("request", Text, nullable=False),  # the validated request, as JSON
@@ -157,7 +157,7 @@ response_events = Table(
 prompt_versions = Table(
     "prompt_versions",
     metadata,
-    Column("pk", _SerialKey, primary_key=True, autoincrement=True),
+    Column("pk", SerialKey, primary_key=True, autoincrement=True),
     Column("prompt_id", String(80), nullable=False),
     Column("owner", String(200), nullable=False),
     Column("version", Integer, nullable=False),

@@ -9,6 +9,33 @@ from __future__ import annotations
 
 from typing import Any
 
+# The codes a failed response's ``error.code`` may take: OpenAI's Responses error codes
+# (its ``ResponseError`` enum) plus ``context_length_exceeded``, which OpenAI sends there
+# too and agents act on. ``responses/failure.py`` maps every other code onto these.
+RESPONSE_ERROR_CODES = frozenset(
+    {
+        "server_error",
+        "rate_limit_exceeded",
+        "invalid_prompt",
+        "vector_store_timeout",
+        "invalid_image",
+        "invalid_image_format",
+        "invalid_base64_image",
+        "invalid_image_url",
+        "image_too_large",
+        "image_too_small",
+        "image_parse_error",
+        "image_content_policy_violation",
+        "invalid_image_mode",
+        "image_file_too_large",
+        "unsupported_image_media_type",
+        "empty_image_file",
+        "failed_to_download_image",
+        "image_file_not_found",
+        "context_length_exceeded",
+    }
+)
+
 
 class ApiError(Exception):
     status_code = 400

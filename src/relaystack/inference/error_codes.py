@@ -15,30 +15,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-# OpenAI's codes an upstream may send as they are: the Responses error codes (the
-# ``ResponseError`` enum) and the HTTP codes clients branch on.
-_OPENAI_CODES = frozenset(
-    {
-        "context_length_exceeded",
-        "rate_limit_exceeded",
-        "invalid_prompt",
-        "invalid_image",
-        "invalid_image_format",
-        "invalid_base64_image",
-        "invalid_image_url",
-        "image_too_large",
-        "image_too_small",
-        "image_parse_error",
-        "image_content_policy_violation",
-        "invalid_image_mode",
-        "image_file_too_large",
-        "unsupported_image_media_type",
-        "empty_image_file",
-        "failed_to_download_image",
-        "image_file_not_found",
-        "insufficient_quota",
-    }
-)
+from relaystack.errors import RESPONSE_ERROR_CODES
+
+# OpenAI's codes an upstream may send as they are: the Responses error codes that name
+# a problem with the request (not relaystack's own ``server_error`` or a vector store's
+# timeout), and the HTTP-only ``insufficient_quota`` that clients branch on.
+_OPENAI_CODES = (RESPONSE_ERROR_CODES - {"server_error", "vector_store_timeout"}) | {
+    "insufficient_quota"
+}
 
 # Other servers' codes for the same failures.
 _SYNONYMS = {

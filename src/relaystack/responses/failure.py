@@ -12,31 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from relaystack.errors import ApiError
+from relaystack.errors import RESPONSE_ERROR_CODES, ApiError
 
-RESPONSE_ERROR_CODES = frozenset(
-    {
-        "server_error",
-        "rate_limit_exceeded",
-        "invalid_prompt",
-        "vector_store_timeout",
-        "invalid_image",
-        "invalid_image_format",
-        "invalid_base64_image",
-        "invalid_image_url",
-        "image_too_large",
-        "image_too_small",
-        "image_parse_error",
-        "image_content_policy_violation",
-        "invalid_image_mode",
-        "image_file_too_large",
-        "unsupported_image_media_type",
-        "empty_image_file",
-        "failed_to_download_image",
-        "image_file_not_found",
-        "context_length_exceeded",
-    }
-)
+__all__ = ["RESPONSE_ERROR_CODES", "failure_code", "response_error"]
 
 
 def response_error(error: ApiError) -> dict[str, Any]:

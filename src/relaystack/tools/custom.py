@@ -29,6 +29,7 @@ from relaystack.strict import StrictModel
 from relaystack.tools.custom_input import INPUT_ARGUMENT, InputDecoder, arguments_for, input_of
 from relaystack.tools.function import FUNCTION_CALL_OUTPUT, append_call
 from relaystack.tools.kind import ChatTool
+from relaystack.tools.streamed_call import CallEvents
 
 # ----- the tool definition and its tool_choice ---------------------------------------
 
@@ -133,6 +134,8 @@ CUSTOM_TOOL_CALL_OUTPUT = CustomToolCallOutputKind()
 
 # ----- the tool ----------------------------------------------------------------------
 
+_EVENTS = CallEvents("response.custom_tool_call_input")
+
 
 def input_schema(definition: CustomDefinition) -> dict[str, Any]:
     """The schema of the one string argument, with the grammar where there is one."""
@@ -198,27 +201,14 @@ class CustomTool:
     ) -> Event | None:
         decoder = self._decoders.get(item["id"])
         text = decoder.feed(delta) if decoder is not None else ""
-        if not text:
-            return None
-        return seq.tool_call(
-            "response.custom_tool_call_input.delta",
-            item_id=item["id"],
-            output_index=output_index,
-            delta=text,
-        )
+        return _EVENTS.delta(seq, item, output_index, text) if text else None
 
     def close_call(
         self, seq: EventSequence, item: Item, output_index: int, arguments: str
     ) -> list[Event]:
         self._decoders.pop(item["id"], None)
         item["input"] = input_of(arguments)
-        done = seq.tool_call(
-            "response.custom_tool_call_input.done",
-            item_id=item["id"],
-            output_index=output_index,
-            input=item["input"],
-        )
-        return [done]
+        return _EVENTS.done(seq, item, output_index, input=item["input"])
 
 
 CUSTOM = CustomTool()

@@ -19,6 +19,7 @@ from relaystack.items.parts import ContentPart, ContentPartInput, chat_part
 from relaystack.items.status import ItemStatus
 from relaystack.strict import StrictModel
 from relaystack.tools.kind import ChatTool
+from relaystack.tools.streamed_call import CallEvents
 
 # ----- the tool definition and its tool_choice ---------------------------------------
 
@@ -131,6 +132,8 @@ FUNCTION_CALL_OUTPUT = FunctionCallOutputKind()
 
 # ----- the tool ----------------------------------------------------------------------
 
+_EVENTS = CallEvents("response.function_call_arguments")
+
 
 class FunctionTool:
     tool_type: ClassVar[str] = "function"
@@ -169,25 +172,13 @@ class FunctionTool:
     def arguments_delta(
         self, seq: EventSequence, item: Item, output_index: int, delta: str
     ) -> Event:
-        return seq.tool_call(
-            "response.function_call_arguments.delta",
-            item_id=item["id"],
-            output_index=output_index,
-            delta=delta,
-        )
+        return _EVENTS.delta(seq, item, output_index, delta)
 
     def close_call(
         self, seq: EventSequence, item: Item, output_index: int, arguments: str
     ) -> list[Event]:
         item["arguments"] = arguments
-        done = seq.tool_call(
-            "response.function_call_arguments.done",
-            item_id=item["id"],
-            output_index=output_index,
-            name=item["name"],
-            arguments=arguments,
-        )
-        return [done]
+        return _EVENTS.done(seq, item, output_index, name=item["name"], arguments=arguments)
 
 
 FUNCTION = FunctionTool()

@@ -35,6 +35,7 @@ from relaystack.tools.mcp_items import (
     McpListToolsItem,
     new_call,
 )
+from relaystack.tools.streamed_call import CallEvents
 from relaystack.wire.json import loads_lenient
 
 # ----- the tool definition and its tool_choice ---------------------------------------
@@ -350,6 +351,9 @@ class McpSession:
             item["status"], item["output"] = "completed", output
 
 
+_CALL_EVENTS = CallEvents("response.mcp_call_arguments")
+
+
 class _CallOpener:
     """Opens the model's call of one MCP tool: an ``mcp_call`` the server runs, or an
     ``mcp_approval_request`` that ends the turn."""
@@ -378,12 +382,7 @@ class _CallOpener:
     ) -> Event | None:
         if item["type"] != "mcp_call":
             return None
-        return seq.tool_call(
-            "response.mcp_call_arguments.delta",
-            item_id=item["id"],
-            output_index=output_index,
-            delta=delta,
-        )
+        return _CALL_EVENTS.delta(seq, item, output_index, delta)
 
     def close_call(
         self, seq: EventSequence, item: Item, output_index: int, arguments: str
@@ -391,13 +390,7 @@ class _CallOpener:
         item["arguments"] = arguments
         if item["type"] != "mcp_call":
             return []
-        done = seq.tool_call(
-            "response.mcp_call_arguments.done",
-            item_id=item["id"],
-            output_index=output_index,
-            arguments=arguments,
-        )
-        return [done]
+        return _CALL_EVENTS.done(seq, item, output_index, arguments=arguments)
 
 
 def _event(seq: EventSequence, type: str, item: Item, output_index: int) -> Event:

@@ -1,11 +1,41 @@
-"""Query parameters for list endpoints, checked with OpenAI's error messages."""
+"""Query parameters for list endpoints, checked with OpenAI's error messages, and the
+list object those endpoints answer with."""
 
 from __future__ import annotations
 
-from starlette.requests import Request
+from typing import TypedDict
 
+from starlette.requests import Request
+from starlette.responses import Response
+
+from relaystack.api.json import json_response
 from relaystack.errors import InvalidRequest
-from relaystack.store.base import Order
+from relaystack.store.base import Order, Page
+
+
+class PageQuery(TypedDict):
+    """The paging keywords every service's list call takes: ``**page_query(request)``."""
+
+    after: str | None
+    limit: int
+    order: Order
+
+
+def page_query(request: Request, default_limit: int = 20, max_limit: int = 100) -> PageQuery:
+    """``after``, ``limit`` and ``order``, checked in that order.
+
+    Read by hand, not declared as FastAPI query parameters, so the OpenAPI document
+    and the error messages stay as they were."""
+    return PageQuery(
+        after=request.query_params.get("after"),
+        limit=limit_param(request, default=default_limit, maximum=max_limit),
+        order=order_param(request),
+    )
+
+
+def page_response(page: Page) -> Response:
+    """A service's page as OpenAI's list object."""
+    return json_response(list_page(page.data, page.has_more))
 
 
 def limit_param(request: Request, default: int = 20, maximum: int = 100) -> int:

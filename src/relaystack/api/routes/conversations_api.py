@@ -13,7 +13,7 @@ from relaystack.api.context import Owner
 from relaystack.api.id_checks import path_id_shapes
 from relaystack.api.json import json_response
 from relaystack.api.limits import conversation_body
-from relaystack.api.query import limit_param, list_page, order_param
+from relaystack.api.query import list_page, page_query, page_response
 from relaystack.conversations.service import ConversationsService
 from relaystack.conversations.types import (
     AddItemsRequest,
@@ -96,11 +96,9 @@ async def list_items(request: Request, conversation_id: str, owner: Owner) -> Re
     page = await _service(request).list_items(
         conversation_id,
         owner,
-        after=request.query_params.get("after"),
-        limit=limit_param(request),
-        order=order_param(request),
+        **page_query(request),
     )
-    return json_response(list_page(page.data, page.has_more))
+    return page_response(page)
 
 
 @router.get("/v1/conversations/{conversation_id}/items/{item_id}", summary="Retrieve an item")

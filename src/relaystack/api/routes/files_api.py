@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from relaystack.api.context import Owner
 from relaystack.api.json import json_response
-from relaystack.api.query import limit_param, list_page, order_param
+from relaystack.api.query import page_query, page_response
 from relaystack.errors import InvalidRequest
 from relaystack.retrieval.files_service import FilesService
 
@@ -84,11 +84,9 @@ async def list_files(request: Request, owner: Owner) -> Response:
     page = await _service(request).list_files(
         owner,
         purpose=request.query_params.get("purpose"),
-        after=request.query_params.get("after"),
-        limit=limit_param(request, default=10000, maximum=10000),
-        order=order_param(request),
+        **page_query(request, default_limit=10000, max_limit=10000),
     )
-    return json_response(list_page(page.data, page.has_more))
+    return page_response(page)
 
 
 @router.get("/v1/files/{file_id}", summary="Retrieve a file")

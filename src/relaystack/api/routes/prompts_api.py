@@ -11,7 +11,7 @@ from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import Owner
 from relaystack.api.json import json_response
 from relaystack.api.limits import response_body
-from relaystack.api.query import limit_param, list_page, order_param
+from relaystack.api.query import page_query, page_response
 from relaystack.responses.prompt_templates import PromptBody
 from relaystack.responses.prompts_service import PromptsService
 
@@ -42,11 +42,9 @@ async def add_prompt_version(request: Request, prompt_id: str, owner: Owner) -> 
 async def list_prompts(request: Request, owner: Owner) -> Response:
     page = await _service(request).list(
         owner,
-        after=request.query_params.get("after"),
-        limit=limit_param(request),
-        order=order_param(request),
+        **page_query(request),
     )
-    return json_response(list_page(page.data, page.has_more))
+    return page_response(page)
 
 
 @router.get("/v1/prompts/{prompt_id}", summary="Retrieve a prompt (latest, or ?version=N)")

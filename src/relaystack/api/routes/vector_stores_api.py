@@ -10,7 +10,7 @@ from starlette.responses import Response
 from relaystack.api.body import body_schema, typed_body
 from relaystack.api.context import Owner
 from relaystack.api.json import json_response
-from relaystack.api.query import limit_param, list_page, order_param
+from relaystack.api.query import page_query, page_response
 from relaystack.errors import InvalidRequest
 from relaystack.retrieval.stores_service import VectorStoresService
 from relaystack.retrieval.types import (
@@ -43,10 +43,6 @@ def _status_filter(request: Request) -> str | None:
     return status
 
 
-def _page(data: list[dict], more: bool) -> dict:
-    return list_page(data, more)
-
-
 # ----- stores ------------------------------------------------------------------------
 
 
@@ -64,11 +60,9 @@ async def create_store(request: Request, owner: Owner) -> Response:
 async def list_stores(request: Request, owner: Owner) -> Response:
     page = await _service(request).list_stores(
         owner,
-        after=request.query_params.get("after"),
-        limit=limit_param(request),
-        order=order_param(request),
+        **page_query(request),
     )
-    return json_response(_page(page.data, page.has_more))
+    return page_response(page)
 
 
 @router.get("/v1/vector_stores/{store_id}", summary="Retrieve a vector store")
@@ -120,11 +114,9 @@ async def list_files(request: Request, store_id: str, owner: Owner) -> Response:
         store_id,
         owner,
         status=_status_filter(request),
-        after=request.query_params.get("after"),
-        limit=limit_param(request),
-        order=order_param(request),
+        **page_query(request),
     )
-    return json_response(_page(page.data, page.has_more))
+    return page_response(page)
 
 
 @router.get("/v1/vector_stores/{store_id}/files/{file_id}", summary="Retrieve a store's file")
@@ -192,8 +184,6 @@ async def list_batch_files(
         owner,
         status=_status_filter(request),
         batch_id=batch_id,
-        after=request.query_params.get("after"),
-        limit=limit_param(request),
-        order=order_param(request),
+        **page_query(request),
     )
-    return json_response(_page(page.data, page.has_more))
+    return page_response(page)

@@ -15,7 +15,7 @@ from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.id_checks import path_id_shapes
 from relaystack.api.json import json_response
 from relaystack.api.limits import response_body
-from relaystack.api.query import limit_param, list_page, order_param
+from relaystack.api.query import limit_param, list_page, order_param, page_query, page_response
 from relaystack.api.routes import background_api
 from relaystack.api.sse import sse_response
 from relaystack.responses.compact_request import CompactRequest
@@ -83,13 +83,9 @@ async def compact_response(request: Request, owner: Owner) -> Response:
 @router.get("/v1/responses", summary="List stored responses")
 async def list_responses(request: Request, owner: Owner) -> Response:
     page = await _service(request).list(
-        owner,
-        after=request.query_params.get("after"),
-        limit=limit_param(request),
-        order=order_param(request),
-        model=request.query_params.get("model"),
+        owner, **page_query(request), model=request.query_params.get("model")
     )
-    return json_response(list_page(page.data, page.has_more))
+    return page_response(page)
 
 
 @router.get("/v1/responses/{response_id}", summary="Retrieve a response")

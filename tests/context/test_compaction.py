@@ -178,3 +178,13 @@ def test_below_the_threshold_nothing_changes(small: openai.OpenAI, upstream: Moc
     )
     assert [item.type for item in response.output] == ["message"]
     assert len(upstream.requests) == 1 and not is_summary_call(upstream.requests[0])
+
+
+def test_an_empty_summary_is_a_502_not_a_compaction_that_forgets_everything(
+    small: openai.OpenAI, upstream: MockUpstream
+) -> None:
+    summarising(upstream, "   ")
+    with pytest.raises(openai.APIStatusError) as caught:
+        small.responses.compact(model=MODEL, input=CONVERSATION)  # type: ignore[arg-type]
+    assert caught.value.status_code == 502
+    assert caught.value.body["type"] == "server_error"  # type: ignore[index]

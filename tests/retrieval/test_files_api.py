@@ -104,3 +104,22 @@ def test_another_owners_file_is_not_found(alice: openai.OpenAI, bob: openai.Open
             call(mine.id)
     assert mine.id not in [f.id for f in bob.files.list()]
     assert alice.files.content(mine.id).content == b"alice only"
+
+
+@pytest.mark.parametrize("seconds", ["²", "abc", "-5", "1.5"])
+def test_expires_after_seconds_not_a_number_is_400(files_server: str, seconds: str) -> None:
+    # "²" passes str.isdigit() yet int() refuses it: it must not become a 500.
+    response = httpx.post(
+        f"{files_server}/files",
+        data={
+            "purpose": "assistants",
+            "expires_after[anchor]": "created_at",
+            "expires_after[seconds]": seconds,
+        },
+        files={"file": ("a.txt", b"data")},
+        headers={"Authorization": f"Bearer {ALICE_KEY}"},
+    )
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["param"] == "expires_after.seconds"
+    assert error["type"] == "invalid_request_error"

@@ -115,3 +115,11 @@ def test_prompts_are_owner_scoped(auth_server: str) -> None:
         assert bob.delete(f"/prompts/{prompt['id']}").status_code == 404
         assert prompt["id"] not in [p["id"] for p in bob.get("/prompts").json()["data"]]
         assert alice.get(f"/prompts/{prompt['id']}").status_code == 200
+
+
+def test_a_version_of_non_ascii_digits_is_not_found(backend_server: str) -> None:
+    # "²" passes str.isdigit() yet int() refuses it: a 404 like any unknown version.
+    with _http(backend_server) as http:
+        prompt = _create(http, name="digits", instructions="Hello.")
+        answer = http.get(f"/prompts/{prompt['id']}", params={"version": "²"})
+        assert answer.status_code == 404 and answer.json()["error"]["param"] == "version"

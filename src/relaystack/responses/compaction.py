@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from relaystack.catalog import ITEM_KINDS
 from relaystack.errors import InvalidRequest
-from relaystack.inference.base import ChunkStream
+from relaystack.inference.base import ChunkStream, UpstreamError
 from relaystack.inference.registry import ResolvedModel
 from relaystack.items.compaction import OPENED_KEEP, OPENED_SUMMARY
 from relaystack.items.convert import to_chat_messages
@@ -151,7 +151,7 @@ def summary_cap(model: ResolvedModel) -> int:
 
 
 async def summarise(model: ResolvedModel, messages: list[ChatMessage], cap: int) -> Summary:
-    """One upstream call; its text is the summary."""
+    """One upstream call; its text is the summary (none at all is an ``UpstreamError``)."""
     body = {
         "model": model.upstream_id,
         "messages": messages,
@@ -170,4 +170,12 @@ async def summarise(model: ResolvedModel, messages: list[ChatMessage], cap: int)
                 content = (choice.get("delta") or {}).get("content")
                 if content:
                     text.append(content)
-    return Summary("".join(text).strip(), usage)
+    summary = "".join(text).strip()
+    if not summary:
+        # A compaction stands for everything it summarises: an empty one would drop
+        # the conversation without a word, so the call fails instead.
+        raise UpstreamError(
+            f"The model '{model.upstream_id}' answered the summary call with no text.",
+            kind="protocol",
+        )
+    return Summary(summary, usage)

@@ -20,7 +20,12 @@ from relaystack.errors import ApiError
 from relaystack.ids import IdSource
 from relaystack.inference.registry import ResolvedModel
 from relaystack.inference.tokens import at_most
-from relaystack.items.compaction import CompactionItem, new_compaction
+from relaystack.items.compaction import (
+    OPENED_KEEP,
+    OPENED_SUMMARY,
+    CompactionItem,
+    new_compaction,
+)
 from relaystack.items.convert import to_chat_messages
 from relaystack.items.kind import ChatMessage, Item
 from relaystack.responses import compaction
@@ -157,7 +162,8 @@ async def compact(
     messages = compaction.transcript_messages(model, summarised, request.instructions, cap)
     summary = await compaction.summarise(model, messages, cap)
     item = new_compaction(compaction.seal(sealer, owner, summary.text, len(kept)), ids)
-    opened = compaction.open_items([dict(item)], sealer, owner, lambda index: "output")[0]
+    # Opened as ``compaction.open_items`` would, without unsealing what was just sealed.
+    opened: Item = {**item, OPENED_SUMMARY: summary.text, OPENED_KEEP: len(kept)}
     planned.view = _fitted(request, model, planned, [opened, *kept]).items
     return Compacted(item, summary.usage)
 

@@ -77,7 +77,7 @@ class PromptsService:
 def _version_number(version: str | None) -> int | None:
     if version is None:
         return None
-    if not version.isdigit() or len(version) > 9:
+    if not (version.isascii() and version.isdigit()) or len(version) > 9:
         return 0  # finds nothing: versions are 1, 2, ...
     return int(version)
 

@@ -20,10 +20,6 @@ class Embeddings:
         self._models = models
         self._batch = batch
 
-    def check(self, model_id: str) -> None:
-        """Raise ``NotFound`` unless the model is configured."""
-        self._models.resolve(model_id)
-
     async def embed(self, model_id: str, texts: list[str]) -> np.ndarray:
         model = self._models.resolve(model_id)
         vectors: list[list[float]] = []

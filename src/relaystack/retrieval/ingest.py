@@ -43,8 +43,6 @@ class Ingestor:
         self._clock = clock or Clock()
         self._queue: asyncio.Queue[Job] = asyncio.Queue()
         self._worker: asyncio.Task[None] | None = None
-        self._idle = asyncio.Event()
-        self._idle.set()
 
     async def start(self) -> None:
         self._worker = asyncio.create_task(self._work(), name="relaystack-ingest")
@@ -54,12 +52,7 @@ class Ingestor:
             )
 
     def enqueue(self, job: Job) -> None:
-        self._idle.clear()
         self._queue.put_nowait(job)
-
-    async def idle(self) -> None:
-        """Wait until every queued file is done (the benchmark's ingest clock)."""
-        await self._idle.wait()
 
     async def close(self) -> None:
         if self._worker is not None:
@@ -77,8 +70,6 @@ class Ingestor:
                 await self._files.fail_file(
                     job.store_id, job.file_id, "server_error", "The file could not be processed."
                 )
-            if self._queue.empty():
-                self._idle.set()
 
     async def ingest(self, job: Job) -> None:
         settings = await self._files.store_settings(job.store_id, job.owner)

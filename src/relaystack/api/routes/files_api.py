@@ -71,7 +71,8 @@ async def upload_file(request: Request, owner: Owner) -> Response:
 def _expires_after(anchor: object, seconds: object) -> tuple[str, int] | None:
     if anchor is None and seconds is None:
         return None
-    if not isinstance(seconds, str) or not seconds.isdigit():
+    # ASCII digits only: str.isdigit() also passes "²", which int() refuses.
+    if not isinstance(seconds, str) or not (seconds.isascii() and seconds.isdigit()):
         raise InvalidRequest(
             "expires_after[seconds] must be a whole number of seconds.",
             param="expires_after.seconds",

@@ -67,9 +67,18 @@ class Ingestor:
                 await self.ingest(job)
             except Exception:  # the worker must outlive any one file
                 log.exception("ingesting %s into %s failed", job.file_id, job.store_id)
-                await self._files.fail_file(
-                    job.store_id, job.file_id, "server_error", "The file could not be processed."
-                )
+                await self._mark_failed(job)
+
+    async def _mark_failed(self, job: Job) -> None:
+        """The file's status says it failed; if even that cannot be written (the store
+        is unreachable), the file stays ``in_progress`` and is taken up again at the
+        next start, and this worker goes on with the next file."""
+        try:
+            await self._files.fail_file(
+                job.store_id, job.file_id, "server_error", "The file could not be processed."
+            )
+        except Exception:
+            log.exception("could not mark %s failed in %s", job.file_id, job.store_id)
 
     async def ingest(self, job: Job) -> None:
         settings = await self._files.store_settings(job.store_id, job.owner)

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import Depends, FastAPI
+from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from relaystack import __version__
 from relaystack.accounting.limits import limit_gate
 from relaystack.api.body import documented_models
-from relaystack.api.context import authenticate
+from relaystack.api.context import Authentication
 from relaystack.api.errors import install_error_handlers
 from relaystack.api.limits import BodyLimits
 from relaystack.api.routes import (
@@ -306,8 +306,10 @@ def build_app(
     app.state.recorder = build_recorder(
         config.operations, lambda: _providers(app), span_exporter=span_exporter
     )
+    # Authentication inside the request middleware: a refused request has its id too.
+    app.add_middleware(Authentication, keys=app.state.api_keys, open_paths=open_paths(config))
     app.add_middleware(RequestMiddleware, recorder=app.state.recorder)
-    include_routes(app, open_docs=config.server.open_docs)
+    include_routes(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -326,26 +328,37 @@ def _grace_left(app: FastAPI, grace: float) -> float:
     return grace if deadline is None else max(0.0, deadline - time.monotonic())
 
 
-def include_routes(app: FastAPI, *, open_docs: bool) -> None:
-    """Every route needs the API key (when keys are configured) but the health and
-    readiness checks, and the docs when ``open_docs`` says so. The operators' routes
-    (``/metrics``, ``/v1/usage``) check for an admin key themselves."""
-    keyed = [Depends(authenticate)]
+def include_routes(app: FastAPI) -> None:
+    """Every route, the two that call models first: the router tries routes in order,
+    and each route passed over costs a regex match (~40 of them per chat completion
+    when it came after the Responses, background and Conversations routes)."""
     for api in (
         responses_api,
+        chat_api,
         background_api,
         conversations_api,
-        chat_api,
         models_api,
         prompts_api,
+        responses_ws,  # WebSocket mode
+        files_api,
+        vector_stores_api,
+        docs_api,
+        health_api,
+        operations_api,
     ):
-        app.include_router(api.router, dependencies=keyed)
-    app.include_router(responses_ws.router, dependencies=keyed)  # WebSocket mode
-    for api in (files_api, vector_stores_api):
-        app.include_router(api.router, dependencies=keyed)
-    app.include_router(docs_api.router, dependencies=[] if open_docs else keyed)
-    app.include_router(health_api.router)
-    app.include_router(operations_api.router)
+        app.include_router(api.router)
+
+
+def open_paths(config: Config) -> set[str]:
+    """What answers without an API key: the health and readiness checks, the docs
+    when ``server.open_docs`` says so, ``/metrics`` when ``metrics.public`` does.
+    The operators' routes check for an admin key themselves."""
+    paths = {health_api.HEALTH_PATH, operations_api.READY_PATH}
+    if config.server.open_docs:
+        paths |= docs_api.PATHS
+    if config.operations.metrics.public:
+        paths.add(operations_api.METRICS_PATH)
+    return paths
 
 
 def _serve_retrieval(app: FastAPI, retrieval: Retrieval) -> None:

@@ -1,33 +1,97 @@
 """Who is asking and under which test id: read once per request from its headers.
 
-``authenticate`` is a dependency of every route but the health check (``app.py``
-attaches it to the routers, so a new route cannot forget it); handlers take the
-owner it found as an ``Owner`` parameter.
+``Authentication`` is an ASGI layer in front of every route, so a new route cannot
+forget it: it checks the API key (when keys are configured) of every HTTP request and
+WebSocket upgrade but the open paths (health and readiness checks, the docs when
+``server.open_docs`` says so, ``/metrics`` when its config opens it), binds the test id
+for the recorder, and leaves the owner in the ASGI scope, where ``owner_of`` reads it.
+
+Why not a FastAPI dependency (of every router, and an ``Owner`` parameter): FastAPI
+solves each dependency again for each request, and that solving was the largest piece
+of what the wave's features added to a chat completion (a third of it by profile).
 """
 
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from collections.abc import Collection
+from typing import Any
 
-from fastapi import Depends
 from starlette.requests import HTTPConnection
+from starlette.websockets import WebSocket
 
-from relaystack.errors import Unauthorized
+from relaystack.api.errors import error_response
+from relaystack.errors import ApiError, Unauthorized
 from relaystack.recording.context import current_test_id
 from relaystack.telemetry import telemetry
 from relaystack.wire.json import loads
 
 DEFAULT_OWNER = "default"
-_PROVIDER_DATA_HEADERS = ("x-ogx-provider-data", "x-llamastack-provider-data")
+OWNER_KEY = "relaystack.owner"  # where the owner waits in the ASGI scope
+_TEST_ID_HEADER = b"x-relaystack-test-id"
+_PROVIDER_DATA_HEADERS = (b"x-ogx-provider-data", b"x-llamastack-provider-data")
+_READ_HEADERS = frozenset({b"authorization", _TEST_ID_HEADER, *_PROVIDER_DATA_HEADERS})
+
+Scope = dict[str, Any]
 
 
-def request_owner(request: HTTPConnection) -> str:
-    keys: dict[str, str] | None = request.app.state.api_keys
-    if not keys:
-        return DEFAULT_OWNER
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+class Authentication:
+    """ASGI layer: the owner of each request, or a 401 in OpenAI's envelope."""
+
+    def __init__(self, app: Any, keys: dict[str, str] | None, open_paths: Collection[str]) -> None:
+        self.app = app
+        self.keys = keys or None
+        self.open_paths = frozenset(open_paths)
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        if self.keys is not None and _route_path(scope) in self.open_paths:
+            await self.app(scope, receive, send)
+            return
+        found = _headers_of(scope)
+        owner = DEFAULT_OWNER
+        if self.keys is not None:
+            try:
+                owner = owner_of_key(self.keys, found.get(b"authorization", b"").decode("latin-1"))
+            except ApiError as error:
+                await _refuse(scope, receive, send, error)
+                return
+        scope[OWNER_KEY] = owner
+        current_test_id.set(test_id_of(found))
+        telemetry().identify(owner)
+        await self.app(scope, receive, send)
+
+
+def _headers_of(scope: Scope) -> dict[bytes, bytes]:
+    """The headers read here, in one pass over the raw list (names arrive lowercased);
+    the first of a repeated header counts, as in Starlette's ``Headers.get``."""
+    found: dict[bytes, bytes] = {}
+    for name, value in scope["headers"]:
+        if name in _READ_HEADERS and name not in found:
+            found[name] = value
+    return found
+
+
+def _route_path(scope: Scope) -> str:
+    # As the router sees it: behind a proxy's prefix (root_path), without the prefix.
+    path: str = scope["path"]
+    root: str = scope.get("root_path", "")
+    return path[len(root) :] if root and path.startswith(root) else path
+
+
+async def _refuse(scope: Scope, receive: Any, send: Any, error: ApiError) -> None:
+    response = error_response(error)
+    if scope["type"] == "websocket":
+        # Refused before the upgrade: the client reads a plain HTTP 401, as from a route.
+        await WebSocket(scope, receive, send).send_denial_response(response)
+    else:
+        await response(scope, receive, send)
+
+
+def owner_of_key(keys: dict[str, str], authorization: str) -> str:
+    scheme, _, token = authorization.partition(" ")
     if scheme.lower() == "bearer" and token:
         # Header values arrive decoded as latin-1: back to the bytes the client sent,
         # because compare_digest refuses a str with non-ASCII characters.
@@ -38,28 +102,25 @@ def request_owner(request: HTTPConnection) -> str:
     raise Unauthorized("Incorrect or missing API key. Send it as 'Authorization: Bearer <key>'.")
 
 
-async def authenticate(request: HTTPConnection) -> str:
-    """Authenticate, bind the test id for the recorder, and return the owner.
+def request_owner(request: HTTPConnection) -> str:
+    """The owner of ``request``'s key, checked again (for routes open to everyone but
+    where the key still decides, such as the operators' routes)."""
+    keys: dict[str, str] | None = request.app.state.api_keys
+    if not keys:
+        return DEFAULT_OWNER
+    return owner_of_key(keys, request.headers.get("authorization", ""))
 
-    Async on purpose: FastAPI runs a sync dependency in a worker thread, where the
-    test id would be bound in a context the handler never sees. Any connection: the
-    WebSocket upgrade of ``/v1/responses`` carries its key the way a request does.
-    """
-    owner = request_owner(request)
-    current_test_id.set(test_id_of(request))
-    telemetry().identify(owner)
+
+def owner_of(connection: HTTPConnection) -> str:
+    """The caller's owner, as ``Authentication`` found it (a handler's first line)."""
+    owner: str = connection.scope[OWNER_KEY]
     return owner
 
 
-# The caller's owner in a handler; FastAPI runs ``authenticate`` once per request.
-Owner = Annotated[str, Depends(authenticate)]
-
-
-def test_id_of(request: HTTPConnection) -> str | None:
-    headers = request.headers
-    test_id = headers.get("x-relaystack-test-id")
+def test_id_of(headers: dict[bytes, bytes]) -> str | None:
+    test_id = headers.get(_TEST_ID_HEADER)
     if test_id:
-        return test_id
+        return test_id.decode("latin-1")
     for name in _PROVIDER_DATA_HEADERS:
         raw = headers.get(name)
         if not raw:

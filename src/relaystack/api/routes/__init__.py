@@ -1,5 +1,5 @@
 """The HTTP endpoints, one module per API: ``<name>_api`` serves ``/v1/<name>...``.
 
-``app.py`` includes them: every router behind ``authenticate`` but ``health_api``,
-and ``docs_api`` behind it unless ``server.open_docs`` is set.
+``app.py`` includes them; ``api.context.Authentication`` keeps every path behind the
+API key but the few ``app.open_paths`` names.
 """

@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relaystack.api.context import Owner
+from relaystack.api.context import owner_of
 from relaystack.api.json import json_response
 from relaystack.api.sse import sse_response
 from relaystack.errors import InvalidRequest
@@ -43,7 +43,8 @@ async def stream_again(request: Request, response_id: str, owner: str) -> Respon
 
 
 @router.post("/v1/responses/{response_id}/cancel", summary="Cancel a background response")
-async def cancel_response(request: Request, response_id: str, owner: Owner) -> Response:
+async def cancel_response(request: Request, response_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _workers(request).cancel(response_id, owner))
 
 

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from relaystack.api.admission import admit
 from relaystack.api.body import json_object
-from relaystack.api.context import Owner
+from relaystack.api.context import owner_of
 from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.limits import chat_body
 from relaystack.api.reporting import ChunkWatch, reported
@@ -40,7 +40,8 @@ def _resolve(request: Request, body: dict[str, Any]) -> ResolvedModel:
 
 
 @router.post("/v1/chat/completions", summary="Create a chat completion (pass-through)")
-async def chat_completions(request: Request, owner: Owner) -> Response:
+async def chat_completions(request: Request) -> Response:
+    owner = owner_of(request)
     body = await json_object(request, chat_body)
     model = _resolve(request, body)
     if not isinstance(body.get("messages"), list) or not body["messages"]:
@@ -94,7 +95,8 @@ async def _frames(
 
 
 @router.post("/v1/embeddings", summary="Create embeddings (pass-through)")
-async def embeddings(request: Request, owner: Owner) -> Response:
+async def embeddings(request: Request) -> Response:
+    owner = owner_of(request)
     body = await json_object(request)
     model = _resolve(request, body)
     if "input" not in body:

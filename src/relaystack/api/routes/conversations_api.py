@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaystack.api.body import body_schema, typed_body
-from relaystack.api.context import Owner
+from relaystack.api.context import owner_of
 from relaystack.api.id_checks import path_id_shapes
 from relaystack.api.json import json_response
 from relaystack.api.limits import conversation_body
@@ -53,13 +53,15 @@ def _check_include(request: Request) -> None:
     summary="Create a conversation",
     openapi_extra=body_schema(CreateConversationRequest),
 )
-async def create_conversation(request: Request, owner: Owner) -> Response:
+async def create_conversation(request: Request) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, CreateConversationRequest, conversation_body)
     return json_response(await _service(request).create(body, owner))
 
 
 @router.get("/v1/conversations/{conversation_id}", summary="Retrieve a conversation")
-async def get_conversation(request: Request, conversation_id: str, owner: Owner) -> Response:
+async def get_conversation(request: Request, conversation_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).get(conversation_id, owner))
 
 
@@ -68,13 +70,15 @@ async def get_conversation(request: Request, conversation_id: str, owner: Owner)
     summary="Update a conversation",
     openapi_extra=body_schema(UpdateConversationRequest),
 )
-async def update_conversation(request: Request, conversation_id: str, owner: Owner) -> Response:
+async def update_conversation(request: Request, conversation_id: str) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, UpdateConversationRequest)
     return json_response(await _service(request).update(conversation_id, body, owner))
 
 
 @router.delete("/v1/conversations/{conversation_id}", summary="Delete a conversation")
-async def delete_conversation(request: Request, conversation_id: str, owner: Owner) -> Response:
+async def delete_conversation(request: Request, conversation_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).delete(conversation_id, owner))
 
 
@@ -83,7 +87,8 @@ async def delete_conversation(request: Request, conversation_id: str, owner: Own
     summary="Create items",
     openapi_extra=body_schema(AddItemsRequest),
 )
-async def add_items(request: Request, conversation_id: str, owner: Owner) -> Response:
+async def add_items(request: Request, conversation_id: str) -> Response:
+    owner = owner_of(request)
     _check_include(request)
     body = await typed_body(request, AddItemsRequest, conversation_body)
     items = await _service(request).add_items(conversation_id, body, owner)
@@ -91,7 +96,8 @@ async def add_items(request: Request, conversation_id: str, owner: Owner) -> Res
 
 
 @router.get("/v1/conversations/{conversation_id}/items", summary="List items")
-async def list_items(request: Request, conversation_id: str, owner: Owner) -> Response:
+async def list_items(request: Request, conversation_id: str) -> Response:
+    owner = owner_of(request)
     _check_include(request)
     page = await _service(request).list_items(
         conversation_id,
@@ -102,13 +108,13 @@ async def list_items(request: Request, conversation_id: str, owner: Owner) -> Re
 
 
 @router.get("/v1/conversations/{conversation_id}/items/{item_id}", summary="Retrieve an item")
-async def get_item(request: Request, conversation_id: str, item_id: str, owner: Owner) -> Response:
+async def get_item(request: Request, conversation_id: str, item_id: str) -> Response:
+    owner = owner_of(request)
     _check_include(request)
     return json_response(await _service(request).get_item(conversation_id, item_id, owner))
 
 
 @router.delete("/v1/conversations/{conversation_id}/items/{item_id}", summary="Delete an item")
-async def delete_item(
-    request: Request, conversation_id: str, item_id: str, owner: Owner
-) -> Response:
+async def delete_item(request: Request, conversation_id: str, item_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).delete_item(conversation_id, item_id, owner))

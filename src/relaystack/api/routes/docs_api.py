@@ -1,7 +1,7 @@
 """``/openapi.json``, ``/docs`` and ``/redoc``: FastAPI's own pages, as routes of ours.
 
-FastAPI adds its pages outside every router, where no dependency reaches them; served
-from here they sit behind the API key like the rest (unless ``server.open_docs``).
+Served from here rather than by FastAPI itself, so that they are routes like the rest:
+behind the API key unless ``server.open_docs`` opens them (``app.open_paths``).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from relaystack.api.json import json_response
 
 OPENAPI_PATH = "/openapi.json"
 OAUTH2_REDIRECT_PATH = "/docs/oauth2-redirect"
+SWAGGER_PATH = "/docs"
+REDOC_PATH = "/redoc"
+PATHS = frozenset({OPENAPI_PATH, SWAGGER_PATH, OAUTH2_REDIRECT_PATH, REDOC_PATH})
 
 router = APIRouter(include_in_schema=False)
 
@@ -33,7 +36,7 @@ async def openapi(request: Request) -> Response:
     return json_response(request.app.openapi())
 
 
-@router.get("/docs")
+@router.get(SWAGGER_PATH)
 async def swagger_ui(request: Request) -> HTMLResponse:
     return get_swagger_ui_html(
         openapi_url=_root(request) + OPENAPI_PATH,
@@ -47,7 +50,7 @@ async def swagger_ui_redirect() -> HTMLResponse:
     return get_swagger_ui_oauth2_redirect_html()
 
 
-@router.get("/redoc")
+@router.get(REDOC_PATH)
 async def redoc(request: Request) -> HTMLResponse:
     return get_redoc_html(
         openapi_url=_root(request) + OPENAPI_PATH, title=f"{request.app.title} - ReDoc"

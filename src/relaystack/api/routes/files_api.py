@@ -12,7 +12,7 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from relaystack.api.context import Owner
+from relaystack.api.context import owner_of
 from relaystack.api.json import json_response
 from relaystack.api.query import page_query, page_response
 from relaystack.errors import InvalidRequest
@@ -28,7 +28,8 @@ def _service(request: Request) -> FilesService:
 
 
 @router.post("/v1/files", summary="Upload a file")
-async def upload_file(request: Request, owner: Owner) -> Response:
+async def upload_file(request: Request) -> Response:
+    owner = owner_of(request)
     service = _service(request)
     length = request.headers.get("content-length")
     if length and length.isdigit():
@@ -81,7 +82,8 @@ def _expires_after(anchor: object, seconds: object) -> tuple[str, int] | None:
 
 
 @router.get("/v1/files", summary="List files")
-async def list_files(request: Request, owner: Owner) -> Response:
+async def list_files(request: Request) -> Response:
+    owner = owner_of(request)
     page = await _service(request).list_files(
         owner,
         purpose=request.query_params.get("purpose"),
@@ -91,16 +93,19 @@ async def list_files(request: Request, owner: Owner) -> Response:
 
 
 @router.get("/v1/files/{file_id}", summary="Retrieve a file")
-async def get_file(request: Request, file_id: str, owner: Owner) -> Response:
+async def get_file(request: Request, file_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).get(file_id, owner))
 
 
 @router.delete("/v1/files/{file_id}", summary="Delete a file")
-async def delete_file(request: Request, file_id: str, owner: Owner) -> Response:
+async def delete_file(request: Request, file_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).delete(file_id, owner))
 
 
 @router.get("/v1/files/{file_id}/content", summary="Retrieve a file's content")
-async def file_content(request: Request, file_id: str, owner: Owner) -> Response:
+async def file_content(request: Request, file_id: str) -> Response:
+    owner = owner_of(request)
     _file, content = await _service(request).content(file_id, owner)
     return Response(content, media_type="application/octet-stream")

@@ -7,9 +7,11 @@ from starlette.responses import Response
 
 from relaystack.api.json import json_response
 
+HEALTH_PATH = "/v1/health"
+
 router = APIRouter()
 
 
-@router.get("/v1/health", summary="Health check")
+@router.get(HEALTH_PATH, summary="Health check")
 async def health() -> Response:
     return json_response({"status": "OK"})

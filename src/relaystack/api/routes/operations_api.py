@@ -19,12 +19,15 @@ from relaystack.observability.metrics import CONTENT_TYPE
 from relaystack.observability.recorder import Recorder
 from relaystack.operations_config import OperationsConfig
 
+METRICS_PATH = "/metrics"
+READY_PATH = "/v1/ready"
+
 router = APIRouter()
 
 STORE_CHECK_SECONDS = 5.0
 
 
-@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+@router.get(METRICS_PATH, summary="Prometheus metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     recorder: Recorder = request.app.state.recorder
     if recorder.metrics is None:
@@ -35,7 +38,7 @@ async def metrics(request: Request) -> Response:
     return Response(recorder.metrics.exposition(), media_type=CONTENT_TYPE)
 
 
-@router.get("/v1/ready", summary="Readiness check")
+@router.get(READY_PATH, summary="Readiness check")
 async def ready(request: Request) -> Response:
     """200 when the store answers (503 when not), with each upstream's last call.
 

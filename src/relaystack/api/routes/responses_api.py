@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from relaystack.api.admission import admit
 from relaystack.api.body import body_schema, typed_body
-from relaystack.api.context import Owner
+from relaystack.api.context import owner_of
 from relaystack.api.disconnect import json_unless_disconnected
 from relaystack.api.id_checks import path_id_shapes
 from relaystack.api.json import json_response
@@ -23,8 +23,10 @@ from relaystack.responses.request import CreateResponseRequest
 from relaystack.responses.service import ResponsesService, Turn
 from relaystack.wire.sse import DONE_FRAME, event_frame
 
-# Ids of the wrong kind in the path are a 400 naming the parameter.
-router = APIRouter(dependencies=[Depends(path_id_shapes)])
+router = APIRouter()
+# Ids of the wrong kind in the path are a 400 naming the parameter. On the routes with
+# an id only: a dependency costs every request of its route FastAPI's solving of it.
+ID_CHECKED = [Depends(path_id_shapes)]
 
 
 def _service(request: Request) -> ResponsesService:
@@ -36,7 +38,8 @@ def _service(request: Request) -> ResponsesService:
     openapi_extra=body_schema(CreateResponseRequest),
     summary="Create a model response",
 )
-async def create_response(request: Request, owner: Owner) -> Response:
+async def create_response(request: Request) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, CreateResponseRequest, response_body)
     await admit(request, owner)
     if body.background:
@@ -63,7 +66,8 @@ async def _frames(service: ResponsesService, turn: Turn) -> AsyncIterator[bytes]
     openapi_extra=body_schema(CreateResponseRequest),
     summary="Count a response's input tokens",
 )
-async def count_input_tokens(request: Request, owner: Owner) -> Response:
+async def count_input_tokens(request: Request) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, CreateResponseRequest, response_body)
     tokens = await _service(request).count_input_tokens(body, owner)
     return json_response({"object": "response.input_tokens", "input_tokens": tokens})
@@ -74,34 +78,43 @@ async def count_input_tokens(request: Request, owner: Owner) -> Response:
     openapi_extra=body_schema(CompactRequest),
     summary="Compact a conversation",
 )
-async def compact_response(request: Request, owner: Owner) -> Response:
+async def compact_response(request: Request) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, CompactRequest, response_body)
     await admit(request, owner)
     return json_response(await _service(request).compact(body, owner))
 
 
 @router.get("/v1/responses", summary="List stored responses")
-async def list_responses(request: Request, owner: Owner) -> Response:
+async def list_responses(request: Request) -> Response:
+    owner = owner_of(request)
     page = await _service(request).list(
         owner, **page_query(request), model=request.query_params.get("model")
     )
     return page_response(page)
 
 
-@router.get("/v1/responses/{response_id}", summary="Retrieve a response")
-async def get_response(request: Request, response_id: str, owner: Owner) -> Response:
+@router.get("/v1/responses/{response_id}", summary="Retrieve a response", dependencies=ID_CHECKED)
+async def get_response(request: Request, response_id: str) -> Response:
+    owner = owner_of(request)
     if request.query_params.get("stream") == "true":
         return await background_api.stream_again(request, response_id, owner)
     return json_response(await _service(request).get(response_id, owner))
 
 
-@router.delete("/v1/responses/{response_id}", summary="Delete a response")
-async def delete_response(request: Request, response_id: str, owner: Owner) -> Response:
+@router.delete("/v1/responses/{response_id}", summary="Delete a response", dependencies=ID_CHECKED)
+async def delete_response(request: Request, response_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).delete(response_id, owner))
 
 
-@router.get("/v1/responses/{response_id}/input_items", summary="List a response's input items")
-async def list_input_items(request: Request, response_id: str, owner: Owner) -> Response:
+@router.get(
+    "/v1/responses/{response_id}/input_items",
+    summary="List a response's input items",
+    dependencies=ID_CHECKED,
+)
+async def list_input_items(request: Request, response_id: str) -> Response:
+    owner = owner_of(request)
     page = await _service(request).input_items(
         response_id,
         owner,

@@ -6,12 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.websockets import WebSocket
 
-from relaystack.api.context import Owner
+from relaystack.api.context import owner_of
 from relaystack.api.responses_socket import serve_socket
 
 router = APIRouter()
 
 
 @router.websocket("/v1/responses")
-async def responses_socket(socket: WebSocket, owner: Owner) -> None:
+async def responses_socket(socket: WebSocket) -> None:
+    owner = owner_of(socket)
     await serve_socket(socket, owner)

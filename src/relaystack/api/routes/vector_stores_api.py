@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from relaystack.api.body import body_schema, typed_body
-from relaystack.api.context import Owner
+from relaystack.api.context import owner_of
 from relaystack.api.json import json_response
 from relaystack.api.query import page_query, page_response
 from relaystack.errors import InvalidRequest
@@ -51,13 +51,15 @@ def _status_filter(request: Request) -> str | None:
     summary="Create a vector store",
     openapi_extra=body_schema(CreateVectorStoreRequest),
 )
-async def create_store(request: Request, owner: Owner) -> Response:
+async def create_store(request: Request) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, CreateVectorStoreRequest)
     return json_response(await _service(request).create(body, owner))
 
 
 @router.get("/v1/vector_stores", summary="List vector stores")
-async def list_stores(request: Request, owner: Owner) -> Response:
+async def list_stores(request: Request) -> Response:
+    owner = owner_of(request)
     page = await _service(request).list_stores(
         owner,
         **page_query(request),
@@ -66,7 +68,8 @@ async def list_stores(request: Request, owner: Owner) -> Response:
 
 
 @router.get("/v1/vector_stores/{store_id}", summary="Retrieve a vector store")
-async def get_store(request: Request, store_id: str, owner: Owner) -> Response:
+async def get_store(request: Request, store_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).get(store_id, owner))
 
 
@@ -75,13 +78,15 @@ async def get_store(request: Request, store_id: str, owner: Owner) -> Response:
     summary="Modify a vector store",
     openapi_extra=body_schema(UpdateVectorStoreRequest),
 )
-async def update_store(request: Request, store_id: str, owner: Owner) -> Response:
+async def update_store(request: Request, store_id: str) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, UpdateVectorStoreRequest)
     return json_response(await _service(request).update(store_id, body, owner))
 
 
 @router.delete("/v1/vector_stores/{store_id}", summary="Delete a vector store")
-async def delete_store(request: Request, store_id: str, owner: Owner) -> Response:
+async def delete_store(request: Request, store_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).delete(store_id, owner))
 
 
@@ -90,7 +95,8 @@ async def delete_store(request: Request, store_id: str, owner: Owner) -> Respons
     summary="Search a vector store",
     openapi_extra=body_schema(SearchRequest),
 )
-async def search_store(request: Request, store_id: str, owner: Owner) -> Response:
+async def search_store(request: Request, store_id: str) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, SearchRequest)
     return json_response(await _service(request).search(store_id, body, owner))
 
@@ -103,13 +109,15 @@ async def search_store(request: Request, store_id: str, owner: Owner) -> Respons
     summary="Add a file to a vector store",
     openapi_extra=body_schema(CreateStoreFileRequest),
 )
-async def add_file(request: Request, store_id: str, owner: Owner) -> Response:
+async def add_file(request: Request, store_id: str) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, CreateStoreFileRequest)
     return json_response(await _service(request).add_file(store_id, body, owner))
 
 
 @router.get("/v1/vector_stores/{store_id}/files", summary="List a vector store's files")
-async def list_files(request: Request, store_id: str, owner: Owner) -> Response:
+async def list_files(request: Request, store_id: str) -> Response:
+    owner = owner_of(request)
     page = await _service(request).list_files(
         store_id,
         owner,
@@ -120,7 +128,8 @@ async def list_files(request: Request, store_id: str, owner: Owner) -> Response:
 
 
 @router.get("/v1/vector_stores/{store_id}/files/{file_id}", summary="Retrieve a store's file")
-async def get_file(request: Request, store_id: str, file_id: str, owner: Owner) -> Response:
+async def get_file(request: Request, store_id: str, file_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).get_file(store_id, file_id, owner))
 
 
@@ -129,7 +138,8 @@ async def get_file(request: Request, store_id: str, file_id: str, owner: Owner) 
     summary="Update a store file's attributes",
     openapi_extra=body_schema(UpdateStoreFileRequest),
 )
-async def update_file(request: Request, store_id: str, file_id: str, owner: Owner) -> Response:
+async def update_file(request: Request, store_id: str, file_id: str) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, UpdateStoreFileRequest)
     return json_response(await _service(request).update_file(store_id, file_id, body, owner))
 
@@ -137,12 +147,14 @@ async def update_file(request: Request, store_id: str, file_id: str, owner: Owne
 @router.delete(
     "/v1/vector_stores/{store_id}/files/{file_id}", summary="Remove a file from a vector store"
 )
-async def delete_file(request: Request, store_id: str, file_id: str, owner: Owner) -> Response:
+async def delete_file(request: Request, store_id: str, file_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).delete_file(store_id, file_id, owner))
 
 
 @router.get("/v1/vector_stores/{store_id}/files/{file_id}/content", summary="A store file's chunks")
-async def file_content(request: Request, store_id: str, file_id: str, owner: Owner) -> Response:
+async def file_content(request: Request, store_id: str, file_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).file_content(store_id, file_id, owner))
 
 
@@ -154,29 +166,31 @@ async def file_content(request: Request, store_id: str, file_id: str, owner: Own
     summary="Create a file batch",
     openapi_extra=body_schema(CreateBatchRequest),
 )
-async def create_batch(request: Request, store_id: str, owner: Owner) -> Response:
+async def create_batch(request: Request, store_id: str) -> Response:
+    owner = owner_of(request)
     body = await typed_body(request, CreateBatchRequest)
     return json_response(await _service(request).create_batch(store_id, body, owner))
 
 
 @router.get("/v1/vector_stores/{store_id}/file_batches/{batch_id}", summary="Retrieve a batch")
-async def get_batch(request: Request, store_id: str, batch_id: str, owner: Owner) -> Response:
+async def get_batch(request: Request, store_id: str, batch_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).get_batch(store_id, batch_id, owner))
 
 
 @router.post(
     "/v1/vector_stores/{store_id}/file_batches/{batch_id}/cancel", summary="Cancel a batch"
 )
-async def cancel_batch(request: Request, store_id: str, batch_id: str, owner: Owner) -> Response:
+async def cancel_batch(request: Request, store_id: str, batch_id: str) -> Response:
+    owner = owner_of(request)
     return json_response(await _service(request).cancel_batch(store_id, batch_id, owner))
 
 
 @router.get(
     "/v1/vector_stores/{store_id}/file_batches/{batch_id}/files", summary="List a batch's files"
 )
-async def list_batch_files(
-    request: Request, store_id: str, batch_id: str, owner: Owner
-) -> Response:
+async def list_batch_files(request: Request, store_id: str, batch_id: str) -> Response:
+    owner = owner_of(request)
     service = _service(request)
     await service.get_batch(store_id, batch_id, owner)
     page = await service.list_files(

@@ -3,10 +3,11 @@
 uvicorn closes idle keep-alive connections, but a client that opens a connection and
 then sends its headers a byte at a time (slowloris) holds it, and its file descriptor,
 for as long as it likes: a few hundred such clients fill ``limit_concurrency``. This
-protocol is uvicorn's httptools protocol plus one timer per request head: armed when a
-connection opens or a new request's first byte arrives, disarmed once the headers are
-complete. When it fires, the client gets a 408 in OpenAI's error envelope and the
-connection is closed. The body has its own deadline (``server.body_timeout``).
+protocol is uvicorn's httptools protocol plus a timer per request head: armed when a
+connection opens, or when a read ends with a request's head begun but not complete;
+disarmed once the headers are complete. When it fires, the client gets a 408 in
+OpenAI's error envelope and the connection is closed. The body has its own deadline
+(``server.body_timeout``).
 """
 
 from __future__ import annotations
@@ -47,20 +48,29 @@ def _timeout_answer(seconds: float) -> bytes:
 class _HeadTimeoutProtocol(HttpToolsProtocol):
     head_timeout: float = 20.0
     _head_timer: asyncio.TimerHandle | None = None
+    _head_pending = False  # a request has begun and its headers are not complete
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self._arm_head_timer()
+        self._arm_head_timer()  # for a connection that never sends a byte
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm_head_timer()
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        # Nearly every head arrives whole in one read: a timer only for one that did
+        # not, rather than one armed and cancelled for every request.
+        if self._head_pending:
+            self._arm_head_timer()
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
-        self._arm_head_timer()
+        self._head_pending = True
 
     def on_headers_complete(self) -> None:
+        self._head_pending = False
         self._disarm_head_timer()
         super().on_headers_complete()
 

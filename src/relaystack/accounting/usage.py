@@ -19,6 +19,7 @@ from relaystack.store.base import UsageCounts, UsageKey, UsageStore
 log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 1.0
+DAY_SECONDS = 86400
 
 
 def utc_day(epoch_seconds: float) -> str:
@@ -37,15 +38,26 @@ class UsageBuffer:
         self._clock = clock
         self._pending: dict[UsageKey, UsageCounts] = {}
         self._task: asyncio.Task[None] | None = None
+        self._day = ""
+        self._day_span = (0.0, 0.0)  # [start, end) in epoch seconds of self._day
 
     def add(self, owner: str, model: str, input_tokens: int, output_tokens: int) -> None:
-        key = UsageKey(owner, utc_day(self._clock()), model)
+        key = UsageKey(owner, self._today(), model)
         counts = self._pending.get(key)
         if counts is None:
             counts = self._pending[key] = UsageCounts()
         counts.requests += 1
         counts.input_tokens += input_tokens
         counts.output_tokens += output_tokens
+
+    def _today(self) -> str:
+        # Formatted once a day, not once a request (strftime is most of what add cost).
+        now = self._clock()
+        start, end = self._day_span
+        if not start <= now < end:
+            start = now - now % DAY_SECONDS
+            self._day, self._day_span = utc_day(now), (start, start + DAY_SECONDS)
+        return self._day
 
     async def flush(self) -> None:
         if not self._pending:

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 # Error codes meaning the upstream gave no answer (unreachable, 5xx, timed out). Any
 # other outcome, a 4xx included, is an answer.
 _UNANSWERED = frozenset({"upstream_error", "upstream_timeout", "server_error"})
 
 
-@dataclass(frozen=True, slots=True)
-class LastCall:
+class LastCall(NamedTuple):  # made once per upstream call: a tuple is the cheapest
     answered: bool
     at: float  # epoch seconds
     error: str | None

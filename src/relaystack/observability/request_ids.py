@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 
@@ -10,8 +11,14 @@ HEADER = b"x-request-id"
 _WELL_FORMED = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:=+/-]{0,127}")
 
 
+# Unique, not secret: a random prefix per process and a counter, rather than a
+# getrandom system call for every request.
+_PROCESS = os.urandom(8).hex()
+_SEQUENCE = itertools.count()
+
+
 def new_request_id() -> str:
-    return "req_" + os.urandom(16).hex()
+    return f"req_{_PROCESS}{next(_SEQUENCE):016x}"
 
 
 def request_id_of(headers: list[tuple[bytes, bytes]]) -> str:

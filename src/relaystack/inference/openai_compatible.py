@@ -15,7 +15,7 @@ from relaystack.inference.base import ModelInfo, UpstreamError, UpstreamFailure
 from relaystack.inference.chunk_shape import chunk_problem
 from relaystack.inference.error_codes import map_upstream_error
 from relaystack.inference.openai_compatible_config import OpenAICompatibleProviderConfig
-from relaystack.inference.retry import RetrySchedule
+from relaystack.inference.retry import RETRYABLE_STATUSES, RetrySchedule
 from relaystack.telemetry import telemetry
 from relaystack.wire.json import dumps, loads, loads_lenient
 from relaystack.wire.sse import PayloadDecoder
@@ -138,7 +138,7 @@ class OpenAICompatibleProvider:
         allow; the last answer is returned whatever its status.
         """
         clock = asyncio.get_running_loop().time
-        schedule = RetrySchedule(self.config.retry)
+        schedule: RetrySchedule | None = None  # made at the first retryable answer
         while True:
             try:
                 async with asyncio.timeout_at(deadline):
@@ -149,6 +149,9 @@ class OpenAICompatibleProvider:
                 raise self._deadline_error() from None
             _note_request_id(response)
             status = response.status_code
+            if status not in RETRYABLE_STATUSES:
+                return response
+            schedule = schedule or RetrySchedule(self.config.retry)
             wait = schedule.next_wait(status, response.headers.get("retry-after"))
             if wait is None or clock() + wait >= deadline:
                 return response

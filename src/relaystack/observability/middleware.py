@@ -66,8 +66,12 @@ class RequestMiddleware:
         finally:
             route = scope.get("route")
             record.route = getattr(route, "path", "")
-            await _run(record.before_last_byte)  # when the last byte was never sent
-            await _run(record.cleanups)
+            # Guarded here, not in _run: a coroutine made per request to find an empty
+            # list is not free.
+            if record.before_last_byte:
+                await _run(record.before_last_byte)  # when the last byte was never sent
+            if record.cleanups:
+                await _run(record.cleanups)
             self.recorder.finish(record, time.perf_counter() - record.started)
             if request_span is not None:
                 assert tracing is not None

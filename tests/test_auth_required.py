@@ -123,3 +123,23 @@ def test_a_non_ascii_key_in_the_config_matches_the_same_key_sent(
         sent = {"Authorization": "Bearer sk-clé".encode()}
         assert http.get("/v1/models", headers=sent).status_code == 200
         assert http.get("/v1/models", headers=KEY).status_code == 401
+
+
+def test_the_key_is_checked_before_routing(keyed: tuple[FastAPI, httpx.Client]) -> None:
+    """A path no route serves says nothing without a key (not even that it does not
+    exist), and is OpenAI's 404 with one; a request id either way."""
+    _, http = keyed
+    refused = http.get("/v1/no-such-thing")
+    assert refused.status_code == 401
+    assert refused.json()["error"]["code"] == "invalid_api_key"
+    assert refused.headers["x-request-id"]
+    missing = http.get("/v1/no-such-thing", headers=KEY)
+    assert missing.status_code == 404
+    assert missing.json()["error"]["code"] == "not_found"
+
+
+def test_a_proxy_prefix_does_not_hide_an_open_path(upstream: MockUpstream, tmp_path: Path) -> None:
+    app = _keyed_app(upstream, tmp_path)
+    with ServerThread(app) as thread, httpx.Client(base_url=thread.url) as http:
+        assert http.get("/v1/health").status_code == 200
+        assert http.get("/v1/health/").status_code != 200  # no prefix games with the path

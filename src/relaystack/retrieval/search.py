@@ -22,7 +22,9 @@ from typing import Literal
 import numpy as np
 
 from relaystack.errors import NotFound
+from relaystack.ids import Clock
 from relaystack.retrieval.embedding import Embeddings
+from relaystack.retrieval.expiry import use_stores
 from relaystack.retrieval.index import StoreMatrix, VectorIndex
 from relaystack.store.files_base import FileStore, query_words
 from relaystack.tools.file_search_types import Filter, RankingOptions, SearchHit
@@ -34,9 +36,16 @@ Mode = Literal["hybrid", "vector", "keyword"]
 
 
 class Retriever:
-    def __init__(self, files: FileStore, embeddings: Embeddings, mode: Mode = "hybrid") -> None:
+    def __init__(
+        self,
+        files: FileStore,
+        embeddings: Embeddings,
+        mode: Mode = "hybrid",
+        clock: Clock | None = None,
+    ) -> None:
         self._files = files
         self._embeddings = embeddings
+        self._clock = clock or Clock()
         self._index = VectorIndex(files)
         self.mode = mode
 
@@ -58,6 +67,8 @@ class Retriever:
                     param="vector_store_ids",
                     code="not_found",
                 )
+        now = self._clock.seconds()
+        await use_stores(self._files, stores, now)
         store_ids = list(stores)
         allowed = await self._allowed_files(store_ids, filters)
         weights = _weights(ranking)
@@ -81,7 +92,7 @@ class Retriever:
         scored = _fused(rankings)
         threshold = ranking.score_threshold if ranking and ranking.score_threshold else 0.0
         best = [(pk, score) for pk, score in scored if score >= threshold][:max_results]
-        found = await self._files.chunks_found([pk for pk, _score in best])
+        found = await self._files.chunks_found([pk for pk, _score in best], now)
         return [
             SearchHit(
                 file_id=row.file_id,

@@ -86,7 +86,7 @@ class VectorStoresService:
         self, store_id: str, request: UpdateVectorStoreRequest, owner: str
     ) -> dict[str, Any]:
         now = self.clock.seconds()
-        changes: dict[str, Any] = {"last_active_at": now}
+        changes: dict[str, Any] = {}  # the store moves ``last_active_at`` itself
         given = request.model_fields_set
         if "name" in given:
             changes["name"] = request.name
@@ -96,6 +96,7 @@ class VectorStoresService:
             expires = request.expires_after
             changes["expires_after"] = dumps_str(expires.model_dump()) if expires else None
             changes["expires_at"] = now + expires.days * DAY if expires else None
+            changes["last_active_at"] = now  # a new policy counts from now, even if expired
         found = await self.files.update_store(store_id, owner, changes, now)
         if found is None:
             raise store_not_found(store_id)

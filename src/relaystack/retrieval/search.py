@@ -77,9 +77,13 @@ class Retriever:
         # (numpy releases the GIL) while the database answers the keyword query.
         work: list[tuple[float, Awaitable[list[int]]]] = []
         files = sorted(allowed) if allowed is not None else None
-        for query in queries:
-            if self.mode != "keyword" and weights[0] > 0:
-                work.append((weights[0], self._vector_ranking(stores, query, allowed, candidates)))
+        by_vector = self.mode != "keyword" and weights[0] > 0
+        embedded = await self._query_vectors(stores, queries) if by_vector else {}
+        for number, query in enumerate(queries):
+            if by_vector:
+                vectors = {model: matrix[number] for model, matrix in embedded.items()}
+                ranked = self._vector_ranking(stores, vectors, allowed, candidates)
+                work.append((weights[0], ranked))
             if self.mode != "vector" and weights[1] > 0:
                 keywords = self._files.keyword_hits(
                     store_ids, query_words(query), files, candidates
@@ -111,15 +115,24 @@ class Retriever:
         rows = await self._files.searchable_files(store_ids)
         return {row.file_id for row in rows if filters.matches(loads(row.attributes))}
 
+    async def _query_vectors(self, stores: dict, queries: Sequence[str]) -> dict[str, np.ndarray]:
+        """Every query embedded by each model the stores use, in one call per model."""
+        models = sorted({row.embedding_model for row in stores.values()})
+        return {model: await self._embeddings.embed(model, list(queries)) for model in models}
+
     async def _vector_ranking(
-        self, stores: dict, query: str, allowed: set[str] | None, candidates: int
+        self,
+        stores: dict,
+        vectors: dict[str, np.ndarray],
+        allowed: set[str] | None,
+        candidates: int,
     ) -> list[int]:
         by_model: dict[str, list[str]] = defaultdict(list)
         for store_id, row in stores.items():
             by_model[row.embedding_model].append(store_id)
         scans: list[tuple[StoreMatrix, np.ndarray]] = []
         for model, store_ids in by_model.items():
-            vector = (await self._embeddings.embed(model, [query]))[0]
+            vector = vectors[model]
             for store_id in store_ids:
                 matrix = await self._index.matrix(store_id, stores[store_id].revision)
                 if len(matrix.pks) and matrix.vectors.shape[1] == vector.shape[0]:

@@ -11,6 +11,7 @@ it the store is ``expired`` and neither ``/search`` nor ``file_search`` can use 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -52,14 +53,14 @@ class Expiring:
         self.blob_exists = blob_exists
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def expiring(
-    request: pytest.FixtureRequest, upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def _server(
+    backend: str, upstream: MockUpstream, tmp: pytest.TempPathFactory, sweep_seconds: float
 ) -> Iterator[Expiring]:
-    """A server of its own (its clock moves) on an empty database of each backend."""
+    """A server of its own (its clock moves) on an empty database of ``backend``."""
     database: str | None = None
-    if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("expiry") / "relaystack.db"
+    if backend == "sqlite":
+        path = tmp.mktemp("expiry") / "relaystack.db"
         url = f"sqlite+aiosqlite:///{path}"
         blobs = Path(f"{path}.files")
 
@@ -75,7 +76,10 @@ def expiring(
             return asyncio.run(_blob_rows(dsn, file_id)) > 0
 
     settings = retrieval_settings(
-        upstream.base_url, url, embedding_model="openai/mock-model", expiry_sweep_seconds=0.1
+        upstream.base_url,
+        url,
+        embedding_model="openai/mock-model",
+        expiry_sweep_seconds=sweep_seconds,
     )
     clock = MovedClock()
     try:
@@ -84,6 +88,24 @@ def expiring(
     finally:
         if database is not None:
             postgres.drop_database(database)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def expiring(
+    request: pytest.FixtureRequest, upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Expiring]:
+    """Sweeping every tenth of a second."""
+    with _server(request.param, upstream, tmp_path_factory, 0.1) as server:
+        yield server
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def unswept(
+    request: pytest.FixtureRequest, upstream: MockUpstream, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Expiring]:
+    """Sweeping once at start, then not for an hour: what reads do on their own."""
+    with _server(request.param, upstream, tmp_path_factory, 3600) as server:
+        yield server
 
 
 async def _blob_rows(dsn: str, file_id: str) -> int:
@@ -178,3 +200,20 @@ def test_a_store_without_expiry_never_expires(expiring: Expiring) -> None:
     again = client.vector_stores.retrieve(store.id)
     assert again.status == "completed" and again.expires_at is None
     assert client.vector_stores.search(store.id, query="anything").data == []
+
+
+def test_reads_leave_an_expired_file_out_before_the_sweep(unswept: Expiring) -> None:
+    client = unswept.client
+    expires = client.files.create(
+        file=("volcanoes.txt", DOCUMENTS["volcanoes.txt"]),
+        purpose="assistants",
+        expires_after={"anchor": "created_at", "seconds": 3600},
+    )
+    store = create_and_poll(client, file_ids=[expires.id])
+    assert client.vector_stores.search(store.id, query="Etna volcano").data
+    unswept.clock.offset += 3601
+    with pytest.raises(openai.NotFoundError):
+        client.files.retrieve(expires.id)
+    assert client.vector_stores.search(store.id, query="Etna volcano").data == []
+    assert client.vector_stores.retrieve(store.id).file_counts.total == 1  # not swept yet
+    assert unswept.blob_exists(expires.id)

@@ -22,3 +22,6 @@ class FilesConfig(ConfigModel):
     directory: str | None = None
     # The model new vector stores embed with (a public id: provider/model).
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
+    # How often each replica deletes files past their expires_after (reads already
+    # treat them as gone; the sweep deletes their chunks and bytes).
+    expiry_sweep_seconds: float = Field(60.0, gt=0)

@@ -12,6 +12,7 @@ from openai.types import VectorStore
 
 from tests.retrieval.conftest import ALICE_KEY
 from tests.retrieval.documents import DOCUMENTS
+from tests.support.mock_upstream import MockUpstream
 
 
 def create_and_poll(client: openai.OpenAI, **kwargs: object) -> VectorStore:
@@ -251,3 +252,61 @@ def test_another_owners_stores_and_files_are_not_found(
     with pytest.raises(openai.NotFoundError):
         plain_bob.vector_stores.files.create(vector_store_id=bobs_store, file_id=alices_file)
     assert plain_alice.vector_stores.search(alices_store, query="tides").data
+
+
+def test_rewrite_query_keeps_the_content_words(plain_alice: openai.OpenAI) -> None:
+    store = create_and_poll(plain_alice, file_ids=[_upload(plain_alice, "volcanoes.txt")])
+    question = "What is the most active volcano in Europe, please?"
+    plain = plain_alice.vector_stores.search(store.id, query=question)
+    assert plain.search_query == [question]  # without rewrite_query: as given
+    rewritten = plain_alice.vector_stores.search(
+        store.id, query=[question, "Where is Etna?"], rewrite_query=True
+    )
+    assert rewritten.search_query == ["active volcano Europe", "Etna"]
+    assert rewritten.data[0].filename == "volcanoes.txt"
+    only_stop_words = plain_alice.vector_stores.search(
+        store.id, query="what is it?", rewrite_query=True
+    )
+    assert only_stop_words.search_query == ["what is it?"]  # nothing left: kept as given
+
+
+def test_a_file_named_twice_is_added_once(
+    plain_alice: openai.OpenAI, upstream: MockUpstream
+) -> None:
+    store = plain_alice.vector_stores.create(name="twice")
+    file_id = _upload(plain_alice, "chess.json")
+    upstream.reset()
+    batch = plain_alice.vector_stores.file_batches.create_and_poll(
+        vector_store_id=store.id,
+        file_ids=[file_id, file_id],
+        files=[{"file_id": file_id, "attributes": {"kind": "game"}}],
+    )
+    assert batch.status == "completed" and batch.file_counts.total == 1
+    [only] = plain_alice.vector_stores.files.list(store.id).data
+    assert only.attributes == {"kind": "game"}  # the last naming wins
+    assert len([body for body in upstream.requests if "input" in body]) == 1  # embedded once
+    created = create_and_poll(plain_alice, file_ids=[file_id] * 3)
+    assert created.file_counts.total == 1
+
+
+def test_the_file_limit_counts_distinct_files(plain_alice: openai.OpenAI) -> None:
+    store = plain_alice.vector_stores.create(name="limit")
+    file_id = _upload(plain_alice, "rivers.csv")
+    same = plain_alice.vector_stores.file_batches.create_and_poll(
+        vector_store_id=store.id, file_ids=[file_id] * 501
+    )
+    assert same.file_counts.total == 1
+    with pytest.raises(openai.BadRequestError):
+        plain_alice.vector_stores.file_batches.create(
+            vector_store_id=store.id, file_ids=[f"file-{n}" for n in range(501)]
+        )
+
+
+def test_several_queries_are_embedded_in_one_call(
+    plain_alice: openai.OpenAI, upstream: MockUpstream
+) -> None:
+    store = create_and_poll(plain_alice, file_ids=[_upload(plain_alice, "tides.html")])
+    upstream.reset()
+    plain_alice.vector_stores.search(store.id, query=["tides", "moon", "gravity of the sun"])
+    embedding_calls = [body for body in upstream.requests if "input" in body]
+    assert [call["input"] for call in embedding_calls] == [["tides", "moon", "gravity of the sun"]]

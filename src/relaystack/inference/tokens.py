@@ -40,6 +40,10 @@ class Tokenizer(Protocol):
 
     def count_chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int: ...
 
+    def count_text(self, text: str) -> int:
+        """One text, as one input of an embeddings call would be read."""
+        ...
+
 
 class _TextCounter(Protocol):
     def __call__(self, text: str) -> int: ...
@@ -121,6 +125,9 @@ class EstimateTokenizer:
     def count_chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
         return count_chat_with(_estimate, messages, tools)
 
+    def count_text(self, text: str) -> int:
+        return _estimate(text)
+
 
 def _estimate(text: str) -> int:
     return math.ceil(len(text) / CHARS_PER_TOKEN)
@@ -135,6 +142,9 @@ class EncodingTokenizer:
 
     def count_chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
         return count_chat_with(functools.partial(_length, self.name), messages, tools)
+
+    def count_text(self, text: str) -> int:
+        return _length(self.name, text)
 
 
 # A chain's turns count the same earlier messages again each turn, so the lengths of

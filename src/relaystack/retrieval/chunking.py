@@ -8,6 +8,7 @@ its wheel: nothing is downloaded.
 
 from __future__ import annotations
 
+import math
 from functools import cache
 from typing import Any, Literal
 
@@ -71,3 +72,19 @@ def chunk_text(text: str, size: int = DEFAULT_SIZE, overlap: int = DEFAULT_OVERL
         if chunk:
             chunks.append(chunk)
     return chunks
+
+
+def split_evenly(text: str, parts: int) -> list[str]:
+    """``text`` in ``parts`` runs of (nearly) equal token counts, none empty, without
+    overlap (fewer when it has fewer tokens)."""
+    encoding = _encoding()
+    tokens = encoding.encode_ordinary(text)
+    size = math.ceil(len(tokens) / parts) or 1
+    pieces = []
+    for start in range(0, len(tokens), size):
+        piece = encoding.decode_bytes(tokens[start : start + size])
+        # A cut may fall inside a character's bytes: its halves are dropped.
+        kept = piece.decode("utf-8", errors="ignore").strip()
+        if kept:
+            pieces.append(kept)
+    return pieces

@@ -22,7 +22,9 @@ from typing import Literal
 import numpy as np
 
 from relaystack.errors import NotFound
+from relaystack.ids import Clock
 from relaystack.retrieval.embedding import Embeddings
+from relaystack.retrieval.expiry import use_stores
 from relaystack.retrieval.index import StoreMatrix, VectorIndex
 from relaystack.store.files_base import FileStore, query_words
 from relaystack.tools.file_search_types import Filter, RankingOptions, SearchHit
@@ -34,9 +36,16 @@ Mode = Literal["hybrid", "vector", "keyword"]
 
 
 class Retriever:
-    def __init__(self, files: FileStore, embeddings: Embeddings, mode: Mode = "hybrid") -> None:
+    def __init__(
+        self,
+        files: FileStore,
+        embeddings: Embeddings,
+        mode: Mode = "hybrid",
+        clock: Clock | None = None,
+    ) -> None:
         self._files = files
         self._embeddings = embeddings
+        self._clock = clock or Clock()
         self._index = VectorIndex(files)
         self.mode = mode
 
@@ -58,6 +67,8 @@ class Retriever:
                     param="vector_store_ids",
                     code="not_found",
                 )
+        now = self._clock.seconds()
+        await use_stores(self._files, stores, now)
         store_ids = list(stores)
         allowed = await self._allowed_files(store_ids, filters)
         weights = _weights(ranking)
@@ -66,9 +77,13 @@ class Retriever:
         # (numpy releases the GIL) while the database answers the keyword query.
         work: list[tuple[float, Awaitable[list[int]]]] = []
         files = sorted(allowed) if allowed is not None else None
-        for query in queries:
-            if self.mode != "keyword" and weights[0] > 0:
-                work.append((weights[0], self._vector_ranking(stores, query, allowed, candidates)))
+        by_vector = self.mode != "keyword" and weights[0] > 0
+        embedded = await self._query_vectors(stores, queries) if by_vector else {}
+        for number, query in enumerate(queries):
+            if by_vector:
+                vectors = {model: matrix[number] for model, matrix in embedded.items()}
+                ranked = self._vector_ranking(stores, vectors, allowed, candidates)
+                work.append((weights[0], ranked))
             if self.mode != "vector" and weights[1] > 0:
                 keywords = self._files.keyword_hits(
                     store_ids, query_words(query), files, candidates
@@ -81,7 +96,7 @@ class Retriever:
         scored = _fused(rankings)
         threshold = ranking.score_threshold if ranking and ranking.score_threshold else 0.0
         best = [(pk, score) for pk, score in scored if score >= threshold][:max_results]
-        found = await self._files.chunks_found([pk for pk, _score in best])
+        found = await self._files.chunks_found([pk for pk, _score in best], now)
         return [
             SearchHit(
                 file_id=row.file_id,
@@ -100,15 +115,24 @@ class Retriever:
         rows = await self._files.searchable_files(store_ids)
         return {row.file_id for row in rows if filters.matches(loads(row.attributes))}
 
+    async def _query_vectors(self, stores: dict, queries: Sequence[str]) -> dict[str, np.ndarray]:
+        """Every query embedded by each model the stores use, in one call per model."""
+        models = sorted({row.embedding_model for row in stores.values()})
+        return {model: await self._embeddings.embed(model, list(queries)) for model in models}
+
     async def _vector_ranking(
-        self, stores: dict, query: str, allowed: set[str] | None, candidates: int
+        self,
+        stores: dict,
+        vectors: dict[str, np.ndarray],
+        allowed: set[str] | None,
+        candidates: int,
     ) -> list[int]:
         by_model: dict[str, list[str]] = defaultdict(list)
         for store_id, row in stores.items():
             by_model[row.embedding_model].append(store_id)
         scans: list[tuple[StoreMatrix, np.ndarray]] = []
         for model, store_ids in by_model.items():
-            vector = (await self._embeddings.embed(model, [query]))[0]
+            vector = vectors[model]
             for store_id in store_ids:
                 matrix = await self._index.matrix(store_id, stores[store_id].revision)
                 if len(matrix.pks) and matrix.vectors.shape[1] == vector.shape[0]:

@@ -12,6 +12,7 @@ from relaystack.ids import Clock, IdSource
 from relaystack.retrieval.chunking import ChunkingStrategy, stored_strategy
 from relaystack.retrieval.files_service import file_not_found
 from relaystack.retrieval.ingest import Ingestor, Job
+from relaystack.retrieval.rewrite import rewrite_query
 from relaystack.retrieval.search import Retriever
 from relaystack.retrieval.types import (
     CreateBatchRequest,
@@ -86,7 +87,7 @@ class VectorStoresService:
         self, store_id: str, request: UpdateVectorStoreRequest, owner: str
     ) -> dict[str, Any]:
         now = self.clock.seconds()
-        changes: dict[str, Any] = {"last_active_at": now}
+        changes: dict[str, Any] = {}  # the store moves ``last_active_at`` itself
         given = request.model_fields_set
         if "name" in given:
             changes["name"] = request.name
@@ -96,6 +97,7 @@ class VectorStoresService:
             expires = request.expires_after
             changes["expires_after"] = dumps_str(expires.model_dump()) if expires else None
             changes["expires_at"] = now + expires.days * DAY if expires else None
+            changes["last_active_at"] = now  # a new policy counts from now, even if expired
         found = await self.files.update_store(store_id, owner, changes, now)
         if found is None:
             raise store_not_found(store_id)
@@ -218,6 +220,8 @@ class VectorStoresService:
 
     async def search(self, store_id: str, request: SearchRequest, owner: str) -> dict[str, Any]:
         queries = [request.query] if isinstance(request.query, str) else list(request.query)
+        if request.rewrite_query:
+            queries = [rewrite_query(query) for query in queries]
         hits = await self.retriever.search(
             owner,
             [store_id],
@@ -252,18 +256,18 @@ class VectorStoresService:
         param: str,
     ) -> list[dict[str, Any]]:
         now = self.clock.seconds()
-        rows = []
+        rows: dict[str, dict[str, Any]] = {}
+        # A file named twice is added once, with the settings it was named with last
+        # (a batch's ``files`` entry after its ``file_ids``): one row, one ingestion.
         for file_id, attributes, chunking in wanted:
-            if await self.files.get_file(file_id, owner, now) is None:
+            if file_id not in rows and await self.files.get_file(file_id, owner, now) is None:
                 raise file_not_found(file_id, param)
-            rows.append(
-                {
-                    "file_id": file_id,
-                    "attributes": dict(attributes or {}),
-                    "chunking_strategy": stored_strategy(chunking),
-                }
-            )
-        return rows
+            rows[file_id] = {
+                "file_id": file_id,
+                "attributes": dict(attributes or {}),
+                "chunking_strategy": stored_strategy(chunking),
+            }
+        return list(rows.values())
 
     async def _add(
         self, store_id: str, owner: str, rows: list[dict[str, Any]]

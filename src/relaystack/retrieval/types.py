@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from relaystack.retrieval.chunking import ChunkingStrategy
 from relaystack.strict import StrictModel, check_metadata
@@ -32,15 +32,26 @@ class ExpiresAfter(StrictModel):
     days: int = Field(ge=1, le=365)
 
 
+def check_distinct_files(file_ids: list[str]) -> None:
+    """The limit counts files: one named twice is one (it is added once)."""
+    if len(set(file_ids)) > MAX_FILE_IDS:
+        raise ValueError(f"at most {MAX_FILE_IDS} distinct files may be added in one call")
+
+
 class CreateVectorStoreRequest(StrictModel):
     name: str | None = None
     description: str | None = None
-    file_ids: list[str] | None = Field(None, max_length=MAX_FILE_IDS)
+    file_ids: list[str] | None = None
     chunking_strategy: ChunkingStrategy | None = Field(None, discriminator="type")
     metadata: dict[str, str] | None = None
     expires_after: ExpiresAfter | None = None
 
     _metadata = field_validator("metadata")(check_metadata)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CreateVectorStoreRequest:
+        check_distinct_files(self.file_ids or [])
+        return self
 
 
 class UpdateVectorStoreRequest(StrictModel):
@@ -69,12 +80,17 @@ class UpdateStoreFileRequest(StrictModel):
 
 
 class CreateBatchRequest(StrictModel):
-    file_ids: list[str] | None = Field(None, max_length=MAX_FILE_IDS)
-    files: list[CreateStoreFileRequest] | None = Field(None, max_length=MAX_FILE_IDS)
+    file_ids: list[str] | None = None
+    files: list[CreateStoreFileRequest] | None = None
     attributes: Attributes | None = None
     chunking_strategy: ChunkingStrategy | None = Field(None, discriminator="type")
 
     _attributes = field_validator("attributes")(check_attributes)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> CreateBatchRequest:
+        check_distinct_files((self.file_ids or []) + [item.file_id for item in self.files or []])
+        return self
 
 
 class SearchRequest(StrictModel):

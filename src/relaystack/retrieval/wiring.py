@@ -10,6 +10,7 @@ from relaystack.config import Config, sqlite_path
 from relaystack.ids import Clock, IdSource
 from relaystack.inference.registry import ModelRegistry
 from relaystack.retrieval.embedding import Embeddings
+from relaystack.retrieval.expiry import ExpirySweeper
 from relaystack.retrieval.files_service import FilesService
 from relaystack.retrieval.ingest import Ingestor
 from relaystack.retrieval.search import Retriever
@@ -27,11 +28,15 @@ class Retrieval:
     retriever: Retriever
     ingestor: Ingestor
     store: FileStore
+    sweeper: ExpirySweeper
 
     async def start(self, stack: contextlib.AsyncExitStack) -> None:
-        """Start ingesting (files left in progress first); stopped when ``stack`` closes."""
+        """Start ingesting (files left in progress first) and sweeping expired files;
+        both stop when ``stack`` closes."""
         await self.ingestor.start()
         stack.push_async_callback(self.ingestor.close)
+        self.sweeper.start()
+        stack.push_async_callback(self.sweeper.close)
 
 
 def blob_directory(config: Config) -> Path | None:
@@ -54,7 +59,7 @@ def build_retrieval(
     store = SqlFileStore(runner, DiskBlobs(directory) if directory is not None else None)
     embeddings = Embeddings(models)
     ingestor = Ingestor(store, embeddings, clock)
-    retriever = Retriever(store, embeddings)
+    retriever = Retriever(store, embeddings, clock=clock)
     return Retrieval(
         files=FilesService(store, config.files.max_bytes, ids=ids, clock=clock),
         vector_stores=VectorStoresService(
@@ -63,4 +68,5 @@ def build_retrieval(
         retriever=retriever,
         ingestor=ingestor,
         store=store,
+        sweeper=ExpirySweeper(store, clock, config.files.expiry_sweep_seconds),
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, text
+from sqlalchemy import Connection, bindparam, or_, select, text
 
 from relaystack.store.files_schema import file_chunks, files, vector_store_files
 
@@ -93,11 +93,14 @@ def keyword_hits(
     return [row.pk for row in connection.execute(statement, params)]
 
 
-def chunks_found(connection: Connection, pks: list[int]) -> dict[int, Any]:
-    """The chunks with these pks: text, file id, file name and the file's attributes."""
+def chunks_found(connection: Connection, pks: list[int], now: int | None = None) -> dict[int, Any]:
+    """The chunks with these pks: text, file id, file name and the file's attributes.
+
+    With ``now``, chunks of a file expired by then are left out: the sweep that deletes
+    them may not have run yet (see ``retrieval/expiry.py``)."""
     if not pks:
         return {}
-    rows = connection.execute(
+    query = (
         select(
             file_chunks.c.pk,
             file_chunks.c.file_id,
@@ -113,7 +116,9 @@ def chunks_found(connection: Connection, pks: list[int]) -> dict[int, Any]:
         )
         .where(file_chunks.c.pk.in_(pks))
     )
-    return {row.pk: row for row in rows}
+    if now is not None:
+        query = query.where(or_(files.c.expires_at.is_(None), files.c.expires_at > now))
+    return {row.pk: row for row in connection.execute(query)}
 
 
 def searchable_files(connection: Connection, store_ids: list[str]) -> list[Any]:

@@ -105,3 +105,15 @@ def delete_file(connection: Connection, file_id: str, owner: str) -> Any | None:
     connection.execute(file_blobs.delete().where(file_blobs.c.file_id == file_id))
     connection.execute(files.delete().where(files.c.id == file_id))
     return row
+
+
+def expired_files(connection: Connection, now: int, limit: int) -> list[Any]:
+    """Up to ``limit`` files whose ``expires_at`` has passed: ``id`` and ``owner``."""
+    return list(
+        connection.execute(
+            select(files.c.id, files.c.owner)
+            .where(files.c.expires_at.is_not(None), files.c.expires_at <= now)
+            .order_by(files.c.expires_at)
+            .limit(limit)
+        )
+    )

@@ -79,6 +79,15 @@ class SqlFileStore:
             await asyncio.to_thread(self._disk().delete, row.id)
         return True
 
+    async def expire_files(self, now: int, limit: int) -> int:
+        """Delete up to ``limit`` files expired by ``now`` as ``delete_file`` does (chunks
+        out of every store, blob gone); how many. Replicas may race: a file another one
+        deleted first is simply not found."""
+        rows = await self.runner.read(files_sql.expired_files, now, limit)
+        for row in rows:
+            await self.delete_file(row.id, row.owner)
+        return len(rows)
+
     def _disk(self) -> DiskBlobs:
         if self.blobs is None:
             raise LookupError("this store keeps no files on disk")
@@ -104,6 +113,9 @@ class SqlFileStore:
         self, store_id: str, owner: str, changes: dict[str, Any], now: int
     ) -> dict[str, Any] | None:
         return await self.runner.write(vs.update_store, key(store_id), owner, changes, now)
+
+    async def touch_stores(self, store_ids: list[str], now: int) -> None:
+        await self.runner.write(vs.touch_stores, store_ids, now)
 
     async def delete_store(self, store_id: str, owner: str) -> bool:
         return await self.runner.write(vs.delete_store, key(store_id), owner)
@@ -184,8 +196,8 @@ class SqlFileStore:
     ) -> list[int]:
         return await self.runner.read(chunks_sql.keyword_hits, store_ids, words, file_ids, limit)
 
-    async def chunks_found(self, pks: list[int]) -> dict[int, Any]:
-        return await self.runner.read(chunks_sql.chunks_found, pks)
+    async def chunks_found(self, pks: list[int], now: int | None = None) -> dict[int, Any]:
+        return await self.runner.read(chunks_sql.chunks_found, pks, now)
 
 
 class _Row:

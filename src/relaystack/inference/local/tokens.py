@@ -48,6 +48,10 @@ class GgufTokenizer:
         prompt = self._prompts.render(parse_chat_request(body))
         return len(model.tokenize(prompt.encode("utf-8"), add_bos=False, special=True))
 
+    def count_text(self, text: str) -> int:
+        # An embedding input is read with the model's begin (and end) tokens around it.
+        return len(self._model().tokenize(text.encode("utf-8"), add_bos=True, special=False)) + 1
+
     def _model(self) -> Llama:
         with self._lock:
             if self._vocab is None:

@@ -67,8 +67,10 @@ def _rarest(connection: Connection, words: list[str]) -> list[str]:
     counts = _capped_counts(connection, words)
     if all(count > POSTINGS_BUDGET for count in counts.values()):
         counts = _exact_counts(connection, words)  # which of them is rarest
-    # A word the index does not know matches nothing (or is spelt differently there):
-    # it costs nothing to keep.
+    # Counted as FTS5 matches them: a word it splits or folds ("from_" is the phrase
+    # "from") counts its matches (the vocabulary, which has no such term, said 0, so
+    # "from_" was kept and scored 28k chunks at 100k); an unknown word counts 0 and
+    # costs nothing to keep.
     kept, postings = set(), 0
     for word in sorted(words, key=lambda w: counts.get(w, 0)):
         postings += counts.get(word, 0)

@@ -1,7 +1,8 @@
 """The file-search cells: their vector store, and their direct baseline.
 
-``create_store`` fills relaystack with the cells' vector store (``DOCUMENTS`` uploaded
-and ingested, embedded by the mock), once per run. A ``responses-file-search`` request
+``create_store`` fills relaystack with the cells' vector store (``DOCUMENTS``, the
+standard library's docstrings in 20 files, uploaded and ingested, embedded by the
+mock), once per run. A ``responses-file-search`` request
 then asks relaystack for a stored turn offering ``file_search`` on it: the mock calls
 ``file_search``, relaystack embeds the query (the mock's ``/v1/embeddings``), searches
 the store (hybrid: vectors and keywords), and asks the mock again with the results.
@@ -23,29 +24,24 @@ import orjson
 
 from bench.httpclient import Connection, Result, build_request
 from bench.mock_payloads import FILE_SEARCH_CALL, FILE_SEARCH_QUERY
+from bench.retrieval_set import build_set
 from bench.workloads import PROMPT
 
 MAX_RESULTS = 5  # max_num_results of the cells' file_search tool
 CHARS_PER_RESULT = 2000  # what relaystack gives the model of each chunk
 API_KEY = "sk-bench"  # the load generator's key: the store must be the same owner's
 
-_WORDS = " ".join(
-    (
-        "lighthouse keeper weather log lamp ships harbour storm wind tide fog bell night",
-        "morning evening coast rocks beacon signal wave current north south east west calm",
-        "gale rain clear cloud visibility barometer pressure reading entry record notes",
-    )
-).split()
+FILES = 20
 
 
-def _document(index: int, words: int = 1500) -> str:
-    """A deterministic document of ordinary words (about 4 chunks of the default size)."""
-    picked = [_WORDS[(index * 7 + k * k + k * index) % len(_WORDS)] for k in range(words)]
-    sentences = [" ".join(picked[i : i + 12]).capitalize() + "." for i in range(0, words, 12)]
-    return f"Log {index}. " + " ".join(sentences)
+def _documents() -> list[str]:
+    """Real prose: the standard library's docstrings (``bench.retrieval_set``), dealt
+    into ``FILES`` documents of about 10 KB (a few chunks of the default size each)."""
+    bodies = [example.document for example in build_set()]
+    return ["\n\n".join(bodies[index::FILES]) for index in range(FILES)]
 
 
-DOCUMENTS = [_document(index) for index in range(50)]
+DOCUMENTS = _documents()
 
 FILE_SEARCH_FUNCTION = {
     "type": "function",
@@ -77,7 +73,7 @@ def create_store(server_url: str, timeout: float = 120.0) -> str:
     with httpx.Client(base_url=server_url.rstrip("/") + "/v1", headers=headers) as client:
         file_ids = []
         for index, text in enumerate(DOCUMENTS):
-            files = {"file": (f"log-{index}.txt", text.encode(), "text/plain")}
+            files = {"file": (f"doc-{index}.txt", text.encode(), "text/plain")}
             answer = client.post("/files", files=files, data={"purpose": "assistants"})
             answer.raise_for_status()
             file_ids.append(answer.json()["id"])
@@ -113,7 +109,7 @@ def _results_text() -> str:
         "Cite a result by its number in brackets, e.g. [1]."
     )
     blocks = [
-        f"[{number}] log-{number}.txt\n{DOCUMENTS[number][:CHARS_PER_RESULT]}"
+        f"[{number}] doc-{number}.txt\n{DOCUMENTS[number][:CHARS_PER_RESULT]}"
         for number in range(1, MAX_RESULTS + 1)
     ]
     return "\n\n".join([header, *blocks])

@@ -127,7 +127,7 @@ TOOL_CALL = {
     "function": {"name": "add", "arguments": '{"a":1,"b":2}'},
 }
 # Offered ``file_search`` (the file-search workloads), it searches instead.
-FILE_SEARCH_QUERY = "how does the lighthouse keeper log the weather"
+FILE_SEARCH_QUERY = "parse a date and time from a string"
 FILE_SEARCH_CALL = {
     "id": "call_bench_search",
     "type": "function",

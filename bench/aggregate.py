@@ -96,6 +96,10 @@ ENDPOINT_TARGETS: dict[str, tuple[float, float | None, float | None]] = {
     # turn comes before any of that work, so none for TTFB either.
     "responses-mcp": (3.0, None, None),
     "responses-mcp-stream": (3.0, None, None),
+    # Against the same turn's upstream part done directly (bench/file_search_direct.py):
+    # two mock streams and the query's embedding; the search is relaystack's share.
+    "responses-file-search": (5.0, None, None),
+    "responses-file-search-stream": (5.0, None, None),
 }
 
 

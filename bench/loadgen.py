@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from bench.file_search_direct import FileSearchTurn, file_search_tools
 from bench.httpclient import Connection, Result, build_request
 from bench.mcp_direct import McpTurn
 from bench.mock_upstream import install_uvloop
@@ -42,6 +43,8 @@ class LoadSpec:
     warmup: int = 0
     timeout: float = 60.0
     mcp_url: str = ""
+    vector_store_id: str = ""  # the file-search workloads' store (on relaystack)
+    embed_model: str = "mock-embed"  # the file-search baseline's embedding model
 
 
 def api_prefix(url: str) -> tuple[str, int, str]:
@@ -111,12 +114,21 @@ async def run_load(spec: LoadSpec) -> dict[str, object]:
     wl = WORKLOADS[spec.workload]
     host, port, prefix = api_prefix(spec.url)
     extra = mcp_tools(spec.mcp_url) if wl.mcp else {}
+    if wl.file_search:
+        extra = file_search_tools(spec.vector_store_id)
     raw = build_request("POST", host, port, prefix + wl.path, wl.body(spec.model, **extra))
     conns = [Connection(host, port) for _ in range(spec.concurrency)]
     turns = [McpTurn(c, host, port, prefix + wl.path, spec.model) for c in conns if wl.mcp_direct]
-    senders: list[Send] = [
-        functools.partial(turn.run, spec.mcp_url, wl.marker, spec.timeout) for turn in turns
-    ] or [functools.partial(conn.request, raw, wl.marker, spec.timeout) for conn in conns]
+    searches = [
+        FileSearchTurn(c, host, port, prefix, spec.model, spec.embed_model)
+        for c in conns
+        if wl.file_search_direct
+    ]
+    senders: list[Send] = (
+        [functools.partial(turn.run, spec.mcp_url, wl.marker, spec.timeout) for turn in turns]
+        or [functools.partial(search.run, wl.marker, spec.timeout) for search in searches]
+        or [functools.partial(conn.request, raw, wl.marker, spec.timeout) for conn in conns]
+    )
     try:
         if spec.warmup:
             warm_deadline = time.perf_counter() + min(spec.duration, 15.0)
@@ -164,11 +176,19 @@ def parse_args(argv: list[str] | None = None) -> LoadSpec:
     p.add_argument("--warmup", type=int, default=0, help="unrecorded requests first")
     p.add_argument("--timeout", type=float, default=60.0, help="per request, seconds")
     p.add_argument("--mcp-url", default="", help="the MCP server of the responses-mcp workloads")
+    p.add_argument(
+        "--vector-store-id", default="", help="the store of the responses-file-search workloads"
+    )
+    p.add_argument(
+        "--embed-model", default="mock-embed", help="embedding model of file-search-direct"
+    )
     a = p.parse_args(argv)
     if a.requests < 1 or a.concurrency < 1 or a.duration <= 0:
         p.error("-n, -c and --duration must be positive")
     if (WORKLOADS[a.workload].mcp or WORKLOADS[a.workload].mcp_direct) and not a.mcp_url:
         p.error(f"--workload {a.workload} needs --mcp-url")
+    if WORKLOADS[a.workload].file_search and not a.vector_store_id:
+        p.error(f"--workload {a.workload} needs --vector-store-id")
     return LoadSpec(
         a.url,
         a.workload,
@@ -179,6 +199,8 @@ def parse_args(argv: list[str] | None = None) -> LoadSpec:
         a.warmup,
         a.timeout,
         a.mcp_url,
+        a.vector_store_id,
+        a.embed_model,
     )
 
 

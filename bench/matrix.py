@@ -15,7 +15,12 @@ from dataclasses import dataclass
 import orjson
 
 from bench.procs import REPO_ROOT, bench_env
-from bench.workloads import DIRECT_EQUIVALENT, MCP_WORKLOADS, SERVER_ONLY
+from bench.workloads import (
+    DIRECT_EQUIVALENT,
+    FILE_SEARCH_WORKLOADS,
+    MCP_WORKLOADS,
+    SERVER_ONLY,
+)
 
 ENDPOINTS = (
     "chat",
@@ -24,9 +29,12 @@ ENDPOINTS = (
     "responses-stream",
     "responses-mcp",
     "responses-mcp-stream",
+    "responses-file-search",
+    "responses-file-search-stream",
     "input-tokens",
 )
 MCP_ENDPOINTS = ("responses-mcp", "responses-mcp-stream")
+FILE_SEARCH_ENDPOINTS = FILE_SEARCH_WORKLOADS
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,13 @@ class Candidate:
     model: str
     direct: bool = False  # the mock itself: responses cells use its chat stream
     mcp_url: str = ""  # the bench's MCP server, for the responses-mcp cells
+    vector_store_id: str = ""  # its copy of the bench's store, for the file-search cells
+
+    def runs(self, endpoint: str) -> bool:
+        """Whether this candidate has the cell: a server without the store has not."""
+        if self.direct:
+            return endpoint not in SERVER_ONLY
+        return endpoint not in FILE_SEARCH_ENDPOINTS or bool(self.vector_store_id)
 
     def workload_for(self, endpoint: str) -> str:
         return DIRECT_EQUIVALENT.get(endpoint, endpoint) if self.direct else endpoint
@@ -84,6 +99,8 @@ def run_cell(cand: Candidate, endpoint: str, level: Level, timeout: float) -> di
     ]
     if cand.mcp_url and workload in MCP_WORKLOADS:
         cmd += ["--mcp-url", cand.mcp_url]
+    if cand.vector_store_id and workload in FILE_SEARCH_WORKLOADS:
+        cmd += ["--vector-store-id", cand.vector_store_id]
     hard_limit = level.duration + 2 * timeout + 30  # warmup, drain, start-up
     popen = subprocess.Popen(
         cmd, cwd=REPO_ROOT, env=bench_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE
@@ -129,7 +146,7 @@ def run_matrix(
         for endpoint in plan.endpoints:
             for level in plan.levels:
                 for cand in order:
-                    if cand.direct and endpoint in SERVER_ONLY:
+                    if not cand.runs(endpoint):
                         continue
                     if time.monotonic() > deadline:
                         log(f"time budget reached in round {rnd + 1}: stopping")

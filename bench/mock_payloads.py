@@ -126,10 +126,21 @@ TOOL_CALL = {
     "type": "function",
     "function": {"name": "add", "arguments": '{"a":1,"b":2}'},
 }
+# Offered ``file_search`` (the file-search workloads), it searches instead.
+FILE_SEARCH_QUERY = "parse a date and time from a string"
+FILE_SEARCH_CALL = {
+    "id": "call_bench_search",
+    "type": "function",
+    "function": {
+        "name": "file_search",
+        "arguments": orjson.dumps({"query": FILE_SEARCH_QUERY}).decode(),
+    },
+}
+TOOL_CALLS = {"add": TOOL_CALL, "file_search": FILE_SEARCH_CALL}
 
 
-def tool_call_completion(model: str) -> bytes:
-    message = {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]}
+def tool_call_completion(model: str, call: dict[str, object] = TOOL_CALL) -> bytes:
+    message = {"role": "assistant", "content": None, "tool_calls": [call]}
     body = {
         "id": "chatcmpl-mock-tool",
         "object": "chat.completion",
@@ -143,7 +154,7 @@ def tool_call_completion(model: str) -> bytes:
     return json_response(body)
 
 
-def tool_call_stream(model: str) -> bytes:
+def tool_call_stream(model: str, call: dict[str, object] = TOOL_CALL) -> bytes:
     """The whole chat stream of one tool call: the call, a finish chunk, usage, [DONE]."""
     base = {
         "id": "chatcmpl-mock-tool",
@@ -151,9 +162,12 @@ def tool_call_stream(model: str) -> bytes:
         "created": CREATED,
         "model": model,
     }
-    call = {"index": 0, **TOOL_CALL}
     chunks: list[dict[str, object]] = [
-        {"index": 0, "delta": {"role": "assistant", "tool_calls": [call]}, "finish_reason": None},
+        {
+            "index": 0,
+            "delta": {"role": "assistant", "tool_calls": [{"index": 0, **call}]},
+            "finish_reason": None,
+        },
         {"index": 0, "delta": {}, "finish_reason": "tool_calls"},
     ]
     events = [b"data: " + orjson.dumps({**base, "choices": [c]}) + b"\n\n" for c in chunks]
@@ -190,7 +204,7 @@ class PayloadCache:
         self._json: dict[str, bytes] = {}
         self._stream: dict[str, tuple[bytes, list[bytes], bytes]] = {}
         self._emb: dict[tuple[str, int], bytes] = {}
-        self._tool: dict[tuple[str, bool], bytes] = {}
+        self._tool: dict[tuple[str, bool, str], bytes] = {}
 
     def chat_json(self, model: str) -> bytes:
         hit = self._json.get(model)
@@ -210,11 +224,12 @@ class PayloadCache:
                 self._stream[model] = hit
         return hit
 
-    def tool_call(self, model: str, stream: bool) -> bytes:
-        key = (model, stream)
+    def tool_call(self, model: str, stream: bool, name: str = "add") -> bytes:
+        key = (model, stream, name)
         hit = self._tool.get(key)
         if hit is None:
-            hit = tool_call_stream(model) if stream else tool_call_completion(model)
+            call = TOOL_CALLS[name]
+            hit = tool_call_stream(model, call) if stream else tool_call_completion(model, call)
             if len(self._tool) < _CACHE_LIMIT:
                 self._tool[key] = hit
         return hit

@@ -8,6 +8,7 @@ precomputed bytes. Serves:
   seconds between chunks)
   Offered ``tools`` with no ``tool`` message last, it calls ``add`` instead (JSON or
   SSE): the first of the two upstream calls of an MCP turn; the second gets the text.
+  Offered a ``file_search`` function, it calls that (with a fixed query) instead.
 - ``POST /v1/embeddings``, ``GET /v1/models``
 - ``GET /mock/stats``: request counters (for checking a proxy really called us)
 
@@ -88,7 +89,7 @@ class MockApp:
             return req
         model = str(req.get("model") or "mock-model")
         if wants_tool_call(req):
-            return self.payloads.tool_call(model, bool(req.get("stream")))
+            return self.payloads.tool_call(model, bool(req.get("stream")), tool_to_call(req))
         if req.get("stream"):
             head, frames, whole = self.payloads.chat_stream(model)
             return whole if self.shape.delay <= 0 else (head, frames)
@@ -110,6 +111,16 @@ def wants_tool_call(req: dict[str, object]) -> bool:
         return False
     last = messages[-1]
     return not (isinstance(last, dict) and last.get("role") == "tool")
+
+
+def tool_to_call(req: dict[str, object]) -> str:
+    """``file_search`` when it is offered (the file-search workloads), else ``add``."""
+    tools = req.get("tools")
+    for tool in tools if isinstance(tools, list) else []:
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if isinstance(function, dict) and function.get("name") == "file_search":
+            return "file_search"
+    return "add"
 
 
 class MockProtocol(asyncio.Protocol):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MOCK_MODEL = "mock-model"
+MOCK_EMBED_MODEL = "mock-embed"
 PROVIDER_ID = "mock"
 PUBLIC_MODEL = f"{PROVIDER_ID}/{MOCK_MODEL}"
 
@@ -158,10 +159,13 @@ def write_relaystack_config(
         "    type: openai-compatible\n"
         f"    base_url: http://127.0.0.1:{mock_port}/v1\n"
         "    api_key: sk-bench\n"
-        f"    models: [{MOCK_MODEL}]\n"
+        f"    models: [{MOCK_MODEL}, {MOCK_EMBED_MODEL}]\n"
         f"{counting}"
         "storage:\n"
         f"  url: sqlite+aiosqlite:///{db_path}\n"
+        # The file-search cells' vector store embeds with the mock (an upstream call).
+        "files:\n"
+        f"  embedding_model: {PROVIDER_ID}/{MOCK_EMBED_MODEL}\n"
     )
     return path
 

@@ -26,7 +26,16 @@ from bench.background import run as run_background
 from bench.chain import ChainSpec, run_chain_sync
 from bench.chart import write_chart
 from bench.cpuacct import delta, loadavg, snapshot, total, wait_quiet
-from bench.matrix import ENDPOINTS, MCP_ENDPOINTS, Candidate, Level, MatrixPlan, run_matrix
+from bench.file_search_direct import create_store
+from bench.matrix import (
+    ENDPOINTS,
+    FILE_SEARCH_ENDPOINTS,
+    MCP_ENDPOINTS,
+    Candidate,
+    Level,
+    MatrixPlan,
+    run_matrix,
+)
 from bench.procs import (
     MOCK_MODEL,
     PUBLIC_MODEL,
@@ -164,11 +173,18 @@ def _cpu() -> str:
 
 
 def _candidates(
-    a: argparse.Namespace, mock_url: str, server_url: str | None, mcp_url: str = ""
+    a: argparse.Namespace,
+    mock_url: str,
+    server_url: str | None,
+    mcp_url: str = "",
+    vector_store_id: str = "",
 ) -> list[Candidate]:
     cands = [Candidate("direct", mock_url, MOCK_MODEL, direct=True, mcp_url=mcp_url)]
     if server_url:
-        cands.append(Candidate("relaystack", server_url, PUBLIC_MODEL, mcp_url=mcp_url))
+        server = Candidate(
+            "relaystack", server_url, PUBLIC_MODEL, mcp_url=mcp_url, vector_store_id=vector_store_id
+        )
+        cands.append(server)
     for spec in a.extra:
         name, sep, url = spec.partition("=")
         if not sep or not name or name in {c.name for c in cands}:
@@ -194,6 +210,7 @@ def _start(
         log(f"MCP server on :{mcp_port} (pid {mcp.pid})")
     server: Proc | None = None
     server_url = None
+    vector_store_id = ""
     if not a.no_relaystack:
         port = free_port()
         server = start_relaystack(
@@ -202,12 +219,15 @@ def _start(
         procs.append(server)
         server_url = f"http://127.0.0.1:{port}"
         log(f"relaystack on :{port} (pid {server.pid})")
+        if any(e in FILE_SEARCH_ENDPOINTS for e in a.endpoints):
+            vector_store_id = create_store(server_url)
+            log(f"vector store {vector_store_id} for the file-search cells")
         if kids := children(server.pid):
             notes.append(
                 f"relaystack pid {server.pid} has child processes {kids}; "
                 "RSS and profile cover the parent only"
             )
-    return mock_port, server, _candidates(a, mock_url, server_url, mcp_url)
+    return mock_port, server, _candidates(a, mock_url, server_url, mcp_url, vector_store_id)
 
 
 def _chain(

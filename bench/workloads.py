@@ -108,6 +108,24 @@ def check_mcp_stream(res: Result) -> str | None:
     return None if b"response.mcp_call.completed" in res.body else "no mcp_call completed"
 
 
+def check_file_search_json(res: Result) -> str | None:
+    if err := check_responses_json(res):
+        return err
+    output = orjson.loads(res.body)["output"]
+    calls = [item for item in output if item.get("type") == "file_search_call"]
+    if not calls or calls[0].get("status") != "completed":
+        return f"no completed file_search_call item: {res.body[:300]!r}"
+    return None
+
+
+def check_file_search_stream(res: Result) -> str | None:
+    if err := check_responses_stream(res):
+        return err
+    if b"response.file_search_call.completed" not in res.body:
+        return "no file_search_call completed"
+    return None
+
+
 def mcp_tools(mcp_url: str) -> dict[str, object]:
     """The request fields of an MCP cell: the bench's MCP server, no approval asked."""
     server = {
@@ -130,6 +148,9 @@ class Workload:
     # The direct baseline of an MCP cell: what relaystack does, without relaystack (see
     # bench/mcp_direct.py); ``body`` is its first chat request.
     mcp_direct: bool = False
+    # Offers file_search on the bench's vector store (bench/file_search_direct.py).
+    file_search: bool = False
+    file_search_direct: bool = False  # its direct baseline, as ``mcp_direct``
 
     def body(self, model: str, **extra: object) -> bytes:
         if self.path.endswith("/chat/completions"):
@@ -178,6 +199,30 @@ WORKLOADS: dict[str, Workload] = {
             check_chat_stream,
             mcp_direct=True,
         ),
+        Workload(
+            "responses-file-search",
+            "/responses",
+            False,
+            b"",
+            check_file_search_json,
+            file_search=True,
+        ),
+        Workload(
+            "responses-file-search-stream",
+            "/responses",
+            True,
+            b"output_text.delta",
+            check_file_search_stream,
+            file_search=True,
+        ),
+        Workload(
+            "file-search-direct",
+            "/chat/completions",
+            True,
+            b'"content"',
+            check_chat_stream,
+            file_search_direct=True,
+        ),
         Workload("embeddings", "/embeddings", False, b"", lambda r: _status(r)),
         Workload("input-tokens", "/responses/input_tokens", False, b"", check_input_tokens),
     )
@@ -187,12 +232,16 @@ WORKLOADS: dict[str, Workload] = {
 # cell is what relaystack itself asks upstream for, a chat stream of the same length.
 # An MCP cell asks upstream twice and calls the MCP server: its baseline does the same
 # directly (the tool-call stream, one MCP session listing and calling, the text stream).
+# A file-search cell asks upstream twice and embeds the query: its baseline does that.
 DIRECT_EQUIVALENT = {
     "responses": "chat-stream",
     "responses-stream": "chat-stream",
     "responses-mcp": "mcp-direct",
     "responses-mcp-stream": "mcp-direct",
+    "responses-file-search": "file-search-direct",
+    "responses-file-search-stream": "file-search-direct",
 }
 MCP_WORKLOADS = ("responses-mcp", "responses-mcp-stream", "mcp-direct")
+FILE_SEARCH_WORKLOADS = ("responses-file-search", "responses-file-search-stream")
 # Cells only relaystack answers (the mock has no equivalent): no direct baseline.
 SERVER_ONLY = frozenset({"input-tokens"})

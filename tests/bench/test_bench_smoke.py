@@ -121,6 +121,31 @@ def test_the_direct_mcp_turn_runs_clean_against_mock_and_mcp_server(
     assert result["ok"] == 10
 
 
+def test_the_direct_file_search_turn_runs_clean_against_mock(mock: int) -> None:
+    """The file-search cells' baseline: a file_search call, its embedding, the text."""
+    embedded = _embeddings_served(mock)
+    cmd = [
+        *(sys.executable, "-m", "bench.loadgen", "--url", f"http://127.0.0.1:{mock}/v1"),
+        *("--workload", "file-search-direct", "-n", "10", "-c", "2", "--duration", "20"),
+    ]
+    out = subprocess.run(
+        cmd, cwd=REPO_ROOT, env=bench_env(), capture_output=True, timeout=60, check=True
+    )
+    result = json.loads(out.stdout)
+    assert result["errors"] == 0, result["error_samples"]
+    assert result["ok"] == 10
+    assert _embeddings_served(mock) - embedded == 10  # one query embedding a turn
+
+
+def _embeddings_served(port: int) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request("GET", "/mock/stats")
+        return int(json.loads(conn.getresponse().read())["counts"].get("/v1/embeddings", 0))
+    finally:
+        conn.close()
+
+
 def test_loadgen_refuses_non_loopback() -> None:
     cmd = [
         sys.executable,
@@ -177,17 +202,19 @@ def test_quick_run_against_relaystack(tmp_path: Path) -> None:
         "--chain-turns",
         "3",
         "--budget",
-        "150",
+        "230",
         "--out",
         str(tmp_path),
     ]
-    out = subprocess.run(cmd, cwd=REPO_ROOT, env=bench_env(), capture_output=True, timeout=240)
+    out = subprocess.run(cmd, cwd=REPO_ROOT, env=bench_env(), capture_output=True, timeout=360)
     assert out.returncode == 0, out.stderr.decode()[-3000:]
     results = json.loads((tmp_path / "results.json").read_text())
     cands = {c["candidate"] for c in results["cells"]}
     assert cands == {"direct", "relaystack"}
     # endpoints x concurrency x candidates, and input-tokens (relaystack only) x concurrency
-    assert len(results["cells"]) == 6 * 2 * 2 + 2
+    assert len(results["cells"]) == 8 * 2 * 2 + 2
+    searched = {c["endpoint"] for c in results["cells"] if c["candidate"] == "relaystack"}
+    assert {"responses-file-search", "responses-file-search-stream"} <= searched
     bad = [
         (c["endpoint"], c["concurrency"], c["candidate"], c["error_samples"])
         for c in results["cells"]

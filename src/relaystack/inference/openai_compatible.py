@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 
 # The upstream refused relaystack's own key: not the client's fault, so not its 401.
 _CREDENTIAL_STATUSES = (401, 403)
+# The upstream paths relaystack calls, below the provider's base_url.
+_PATHS = ("/chat/completions", "/embeddings", "/models")
 
 
 def connection_pool() -> httpx.AsyncBaseTransport:
@@ -55,6 +57,11 @@ class OpenAICompatibleProvider:
             transport=transport or connection_pool(),
             timeout=httpx.Timeout(config.timeout, connect=config.connect_timeout),
         )
+
+        # Parsed once: httpx parses a path string against base_url on every request,
+        # in pure Python, which was more than half of build_request (callgrind: 382k
+        # instructions a call with the path, 163k with the parsed URL).
+        self._urls = {path: httpx.URL(self._base_url + path) for path in _PATHS}
 
     async def aclose(self) -> None:
         await self._client.aclose()
@@ -91,7 +98,8 @@ class OpenAICompatibleProvider:
         return await self._request_json("POST", "/embeddings", body)
 
     async def stream_chat_completion(self, body: dict[str, Any]) -> AsyncIterator[dict[str, Any]]:
-        request = self._client.build_request("POST", "/chat/completions", content=dumps(body))
+        url = self._urls["/chat/completions"]
+        request = self._client.build_request("POST", url, content=dumps(body))
         deadline = asyncio.get_running_loop().time() + self.config.deadline
         response = await self._send(request, deadline, stream=True)
         try:
@@ -121,7 +129,7 @@ class OpenAICompatibleProvider:
         self, method: str, path: str, body: Any, quiet: bool = False
     ) -> dict[str, Any]:
         content = dumps(body) if body is not None else None
-        request = self._client.build_request(method, path, content=content)
+        request = self._client.build_request(method, self._urls.get(path, path), content=content)
         deadline = asyncio.get_running_loop().time() + self.config.deadline
         response = await self._send(request, deadline, stream=False, quiet=quiet)
         if response.status_code >= 400:

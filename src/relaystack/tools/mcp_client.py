@@ -31,9 +31,6 @@ from urllib.parse import urlsplit
 
 import anyio
 import httpx
-import jsonschema
-import referencing
-import referencing.exceptions
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from mcp import ClientSession
 from mcp.client.sse import sse_client
@@ -133,6 +130,12 @@ class McpConnection:
         self, session: ClientSession, name: str, structured: dict[str, Any]
     ) -> None:
         """The SDK's check of structured content against the tool's output schema."""
+        # Imported here, as the SDK does: jsonschema's import costs every process that
+        # never checks a result (most tools answer with text).
+        import jsonschema
+        import referencing
+        import referencing.exceptions
+
         if name not in self._output_schemas:
             await self._list(session)
         schema = self._output_schemas.get(name)

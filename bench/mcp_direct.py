@@ -66,8 +66,10 @@ class McpTurn:
         first = await self._conn.request(self._ask, b"", timeout)
         if b"tool_calls" not in first.body:
             raise RuntimeError(f"the mock did not call the tool: {first.body[:200]!r}")
-        # Ended as relaystack ends it: the DELETE once the listening stream is closed
-        # (the SDK's own order makes its server log a traceback per session).
+        # Ended with the DELETE once the transport (and its listening stream) is closed:
+        # the SDK's own order makes its server log a traceback per session. (The SDK's
+        # stock client, unlike relaystack's, opens that stream, checks the result
+        # against the output schema, and opens a connection per request.)
         async with (
             streamable_http_client(mcp_url, http_client=self._http, terminate_on_close=False) as (
                 read,

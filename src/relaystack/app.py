@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -102,7 +103,8 @@ def _tool_http(recording: RecordingConfig) -> HttpClientFactory:
     # One transport (one pool, one SSL context) under every tool client: a transport of
     # its own per client built an SSL context each time, 40-90 ms per MCP session
     # measured on the 2-core bench machine. No cap on connections (each open MCP
-    # session holds its listening stream), as when every client had its own pool.
+    # session on the SSE transport holds its GET stream, and calls can be slow), as when
+    # every client had its own pool. Event streams are read to their end (``_KeptOpen``).
     transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport(
         limits=httpx.Limits(max_connections=None, max_keepalive_connections=100)
     )
@@ -146,7 +148,43 @@ class _KeptOpen(httpx.AsyncBaseTransport):
         self._inner = inner
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._inner.handle_async_request(request)
+        response = await self._inner.handle_async_request(request)
+        if response.headers.get("content-type", "").startswith("text/event-stream"):
+            response.stream = _ReadToEnd(response.stream)  # type: ignore[arg-type]
+        return response
+
+
+class _ReadToEnd(httpx.AsyncByteStream):
+    """An event stream closed before its end (an MCP client closes a POST's stream once
+    its answer came) is read to its end first, for at most ``_END_WAIT`` seconds: ended,
+    its connection goes back to the pool instead of being closed. An MCP server ends the
+    stream right after the answer: a session on bench/mcp_server.py (list, call, end)
+    now opens one TCP connection instead of four, 5% fewer client instructions (21.5 M
+    to 20.5 M under callgrind), and the server accepts three connections fewer."""
+
+    def __init__(self, inner: httpx.AsyncByteStream) -> None:
+        self._inner = inner
+        self._ended = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            yield chunk
+        self._ended = True
+
+    async def aclose(self) -> None:
+        try:
+            if not self._ended:
+                # Not awaited by whoever read the answer: the SDK closes it in the task
+                # that sent the request, after handing the answer over.
+                with contextlib.suppress(Exception):
+                    async with asyncio.timeout(_END_WAIT):
+                        async for _ in self._inner:
+                            pass
+        finally:
+            await self._inner.aclose()
+
+
+_END_WAIT = 0.1  # seconds an unfinished event stream is read on before it is closed
 
 
 def _check_recordings(recording: RecordingConfig) -> None:

@@ -2,7 +2,8 @@
 
 One set of tools (``add``, ``echo``, ``fail``) served over Streamable HTTP, over SSE,
 and over Streamable HTTP behind a bearer token. Each server counts the tool calls it ran;
-``RequestLog`` keeps what a server was asked, to see how sessions are opened and closed.
+``RequestLog`` keeps what a server was asked (and on which connection), to see how sessions
+are opened and closed.
 """
 
 from __future__ import annotations
@@ -62,6 +63,7 @@ class Seen:
     http_method: str
     rpc_method: str | None  # the JSON-RPC method of a POST (None: a response, or no body)
     session: str | None  # the mcp-session-id header
+    port: int | None  # the client's port: requests with one port came on one connection
 
 
 class RequestLog:
@@ -87,7 +89,9 @@ class RequestLog:
                     break
         rpc = json.loads(body) if body else None
         method = rpc.get("method") if isinstance(rpc, dict) else None
-        self.seen.append(Seen(scope["method"], method, headers.get("mcp-session-id")))
+        client = scope.get("client")
+        port = client[1] if client else None
+        self.seen.append(Seen(scope["method"], method, headers.get("mcp-session-id"), port))
 
         async def replayed() -> Any:
             return messages.pop(0) if messages else await receive()

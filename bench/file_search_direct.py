@@ -25,7 +25,7 @@ import orjson
 from bench.httpclient import Connection, Result, build_request
 from bench.mock_payloads import FILE_SEARCH_CALL, FILE_SEARCH_QUERY
 from bench.retrieval_set import build_set
-from bench.workloads import PROMPT
+from bench.workloads import PROMPT, tool_chat
 
 MAX_RESULTS = 5  # max_num_results of the cells' file_search tool
 CHARS_PER_RESULT = 2000  # what relaystack gives the model of each chunk
@@ -90,18 +90,6 @@ def create_store(server_url: str, timeout: float = 120.0) -> str:
         return str(store["id"])
 
 
-def _chat(model: str, messages: list[dict[str, object]]) -> bytes:
-    return orjson.dumps(
-        {
-            "model": model,
-            "messages": messages,
-            "tools": [FILE_SEARCH_FUNCTION],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-    )
-
-
 def _results_text() -> str:
     """A tool result shaped as relaystack's (``results_text``): numbered chunks."""
     header = (
@@ -124,7 +112,9 @@ class FileSearchTurn:
         self._conn = conn
         path = prefix + "/chat/completions"
         user = {"role": "user", "content": PROMPT}
-        self._ask = build_request("POST", host, port, path, _chat(model, [user]))
+        self._ask = build_request(
+            "POST", host, port, path, tool_chat(model, [user], FILE_SEARCH_FUNCTION)
+        )
         embed = {"model": embed_model, "input": [FILE_SEARCH_QUERY], "encoding_format": "float"}
         self._embed = build_request("POST", host, port, prefix + "/embeddings", orjson.dumps(embed))
         called = {"role": "assistant", "content": None, "tool_calls": [FILE_SEARCH_CALL]}
@@ -133,7 +123,9 @@ class FileSearchTurn:
             "tool_call_id": FILE_SEARCH_CALL["id"],
             "content": _results_text(),
         }
-        self._answer = build_request("POST", host, port, path, _chat(model, [user, called, result]))
+        self._answer = build_request(
+            "POST", host, port, path, tool_chat(model, [user, called, result], FILE_SEARCH_FUNCTION)
+        )
 
     async def run(self, marker: bytes, timeout: float) -> Result:
         first = await self._conn.request(self._ask, b"", timeout)

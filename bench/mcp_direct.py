@@ -12,7 +12,6 @@ would build an SSL context each time, which relaystack does not pay either.
 from __future__ import annotations
 
 import httpx
-import orjson
 from mcp import ClientSession
 from mcp.client.streamable_http import (
     MCP_PROTOCOL_VERSION,
@@ -22,7 +21,7 @@ from mcp.client.streamable_http import (
 
 from bench.httpclient import Connection, Result, build_request
 from bench.mock_payloads import TOOL_CALL
-from bench.workloads import PROMPT
+from bench.workloads import PROMPT, tool_chat
 
 ADD = {
     "type": "function",
@@ -38,28 +37,18 @@ ADD = {
 }
 
 
-def _chat(model: str, messages: list[dict[str, object]]) -> bytes:
-    return orjson.dumps(
-        {
-            "model": model,
-            "messages": messages,
-            "tools": [ADD],
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-    )
-
-
 class McpTurn:
     """One connection's MCP turns: two chat streams on ``conn`` and an MCP session."""
 
     def __init__(self, conn: Connection, host: str, port: int, path: str, model: str) -> None:
         self._conn = conn
         user = {"role": "user", "content": PROMPT}
-        self._ask = build_request("POST", host, port, path, _chat(model, [user]))
+        self._ask = build_request("POST", host, port, path, tool_chat(model, [user], ADD))
         called = {"role": "assistant", "content": None, "tool_calls": [TOOL_CALL]}
         result = {"role": "tool", "tool_call_id": TOOL_CALL["id"], "content": "3"}
-        self._answer = build_request("POST", host, port, path, _chat(model, [user, called, result]))
+        self._answer = build_request(
+            "POST", host, port, path, tool_chat(model, [user, called, result], ADD)
+        )
         self._http = httpx.AsyncClient(timeout=httpx.Timeout(60.0))
 
     async def run(self, mcp_url: str, marker: bytes, timeout: float) -> Result:

@@ -10,6 +10,21 @@ import orjson
 from bench.httpclient import Result
 
 PROMPT = "Say hello to the benchmark."
+
+
+def tool_chat(model: str, messages: list[dict[str, object]], tool: dict[str, object]) -> bytes:
+    """A streamed chat-completions body offering one function tool (the direct turns')."""
+    return orjson.dumps(
+        {
+            "model": model,
+            "messages": messages,
+            "tools": [tool],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+    )
+
+
 Check = Callable[[Result], str | None]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from relaystack.api.context import request_owner
+from relaystack.api.context import owner_of
 from relaystack.errors import ApiError
 from relaystack.operations_config import OperationsConfig
 
@@ -17,11 +17,12 @@ class Forbidden(ApiError):
 
 
 def require_admin(request: Request) -> None:
-    """With auth on, only the keys of ``operations.admins`` owners pass (401 without a
-    valid key, 403 with another owner's). With auth off there is nobody to refuse."""
-    owner = request_owner(request)
+    """With auth on, only the keys of ``operations.admins`` owners pass (a request
+    without a valid key never gets here: ``Authentication`` answered it 401; another
+    owner's is a 403). With auth off there is nobody to refuse."""
     if not request.app.state.api_keys:
         return
+    owner = owner_of(request)
     operations: OperationsConfig = request.app.state.operations
     if owner not in operations.admins:
         raise Forbidden(

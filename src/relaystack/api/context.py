@@ -102,15 +102,6 @@ def owner_of_key(keys: dict[str, str], authorization: str) -> str:
     raise Unauthorized("Incorrect or missing API key. Send it as 'Authorization: Bearer <key>'.")
 
 
-def request_owner(request: HTTPConnection) -> str:
-    """The owner of ``request``'s key, checked again (for routes open to everyone but
-    where the key still decides, such as the operators' routes)."""
-    keys: dict[str, str] | None = request.app.state.api_keys
-    if not keys:
-        return DEFAULT_OWNER
-    return owner_of_key(keys, request.headers.get("authorization", ""))
-
-
 def owner_of(connection: HTTPConnection) -> str:
     """The caller's owner, as ``Authentication`` found it (a handler's first line)."""
     owner: str = connection.scope[OWNER_KEY]

@@ -13,7 +13,6 @@ from relaystack.catalog import ITEM_KINDS
 from relaystack.errors import InvalidRequest
 from relaystack.ids import Clock, IdSource
 from relaystack.inference.registry import ResolvedModel
-from relaystack.items.compaction import new_compaction
 from relaystack.items.convert import normalize_items
 from relaystack.items.kind import Item
 from relaystack.items.message import user_text
@@ -61,10 +60,9 @@ async def compact_conversation(
     _, tail = compaction.split_kept(view)
     kept = [item for item in tail if item["type"] == "message" and item.get("role") == "user"]
     summarised = [item for item in view if not any(item is k for k in kept)]
-    cap = compaction.summary_cap(model)
-    messages = compaction.transcript_messages(model, summarised, request.instructions, cap)
-    summary = await compaction.summarise(model, messages, cap)
-    item = new_compaction(compaction.seal(sealer, owner, summary.text, len(kept)), ids)
+    item, summary = await compaction.sealed_summary(
+        model, summarised, request.instructions, keep=len(kept), sealer=sealer, owner=owner, ids=ids
+    )
     return {
         "id": ids("resp"),
         "object": "response.compaction",

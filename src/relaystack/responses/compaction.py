@@ -16,9 +16,10 @@ from dataclasses import dataclass
 
 from relaystack.catalog import ITEM_KINDS
 from relaystack.errors import InvalidRequest
+from relaystack.ids import IdSource
 from relaystack.inference.base import ChunkStream, UpstreamError
 from relaystack.inference.registry import ResolvedModel
-from relaystack.items.compaction import OPENED_KEEP, OPENED_SUMMARY
+from relaystack.items.compaction import OPENED_KEEP, OPENED_SUMMARY, CompactionItem, new_compaction
 from relaystack.items.convert import to_chat_messages
 from relaystack.items.kind import ChatMessage, Item
 from relaystack.responses.context_window import chat_tokens
@@ -179,3 +180,20 @@ async def summarise(model: ResolvedModel, messages: list[ChatMessage], cap: int)
             kind="protocol",
         )
     return Summary(summary, usage)
+
+
+async def sealed_summary(
+    model: ResolvedModel,
+    items: Sequence[Item],
+    instructions: str | None,
+    *,
+    keep: int,
+    sealer: Sealer,
+    owner: str,
+    ids: IdSource,
+) -> tuple[CompactionItem, Summary]:
+    """``items`` summarised by one model call and sealed into a new ``compaction`` item
+    that keeps the ``keep`` items before it (both ways of compacting end here)."""
+    cap = summary_cap(model)
+    summary = await summarise(model, transcript_messages(model, items, instructions, cap), cap)
+    return new_compaction(seal(sealer, owner, summary.text, keep), ids), summary

@@ -24,7 +24,6 @@ from relaystack.items.compaction import (
     OPENED_KEEP,
     OPENED_SUMMARY,
     CompactionItem,
-    new_compaction,
 )
 from relaystack.items.convert import to_chat_messages
 from relaystack.items.kind import ChatMessage, Item
@@ -158,10 +157,9 @@ async def compact(
     if not summarised:  # only the new turn is over the threshold: nothing to summarise
         planned.view = _fitted(request, model, planned, planned.view).items
         return None
-    cap = compaction.summary_cap(model)
-    messages = compaction.transcript_messages(model, summarised, request.instructions, cap)
-    summary = await compaction.summarise(model, messages, cap)
-    item = new_compaction(compaction.seal(sealer, owner, summary.text, len(kept)), ids)
+    item, summary = await compaction.sealed_summary(
+        model, summarised, request.instructions, keep=len(kept), sealer=sealer, owner=owner, ids=ids
+    )
     # Opened as ``compaction.open_items`` would, without unsealing what was just sealed.
     opened: Item = {**item, OPENED_SUMMARY: summary.text, OPENED_KEEP: len(kept)}
     planned.view = _fitted(request, model, planned, [opened, *kept]).items

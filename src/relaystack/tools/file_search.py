@@ -30,9 +30,9 @@ from relaystack.tools.file_search_types import (
     SearchHit,
 )
 from relaystack.tools.function import append_call
-from relaystack.tools.kind import ChatTool, ToolContext
+from relaystack.tools.kind import ChatTool, ToolContext, arguments_object
 from relaystack.tools.model_texts import ModelTexts
-from relaystack.wire.json import dumps_str, loads_lenient
+from relaystack.wire.json import dumps_str
 
 CHAT_NAME = "file_search"
 RESULTS_INCLUDE = "file_search_call.results"
@@ -182,11 +182,7 @@ class FileSearchTool:
     def close_call(
         self, seq: EventSequence, item: Item, output_index: int, arguments: str
     ) -> list[Event]:
-        try:
-            parsed = loads_lenient(arguments or "{}")
-        except ValueError:
-            parsed = None
-        item["queries"] = _queries_of(parsed)
+        item["queries"] = _queries_of(arguments_object(arguments))
         return []
 
     def begin(

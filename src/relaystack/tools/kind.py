@@ -25,8 +25,19 @@ from relaystack.search.backends import SearchBackends
 from relaystack.strict import StrictModel
 from relaystack.tool_settings import ToolsConfig
 from relaystack.tools.file_search_types import FileSearcher
+from relaystack.wire.json import loads_lenient
 
 ChatTool = dict[str, Any]
+
+
+def arguments_object(arguments: str) -> dict[str, Any] | None:
+    """A call's streamed arguments as the JSON object they should be; None when they are
+    not one (the model's mistake: the tool then works with what it could read)."""
+    try:
+        parsed = loads_lenient(arguments or "{}")
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 class CallHandler(Protocol):

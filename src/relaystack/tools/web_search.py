@@ -31,9 +31,9 @@ from relaystack.search.errors import no_backend
 from relaystack.search.model_text import results_text
 from relaystack.strict import StrictModel
 from relaystack.tools.function import append_call
-from relaystack.tools.kind import ChatTool, ToolContext
+from relaystack.tools.kind import ChatTool, ToolContext, arguments_object
 from relaystack.tools.model_texts import ModelTexts
-from relaystack.wire.json import dumps_str, loads_lenient
+from relaystack.wire.json import dumps_str
 
 CHAT_NAME = "web_search"
 WEB_SEARCH_TYPES: tuple[str, ...] = WebSearchType.__args__  # type: ignore[attr-defined]
@@ -121,11 +121,8 @@ class WebSearchTool:
     def close_call(
         self, seq: EventSequence, item: Item, output_index: int, arguments: str
     ) -> list[Event]:
-        try:
-            parsed = loads_lenient(arguments or "{}")
-        except ValueError:
-            parsed = None
-        query = parsed.get("query") if isinstance(parsed, dict) else None
+        parsed = arguments_object(arguments)
+        query = parsed.get("query") if parsed is not None else None
         item["action"]["query"] = query if isinstance(query, str) else ""
         return []
 

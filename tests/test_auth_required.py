@@ -138,8 +138,13 @@ def test_the_key_is_checked_before_routing(keyed: tuple[FastAPI, httpx.Client]) 
     assert missing.json()["error"]["code"] == "not_found"
 
 
-def test_a_proxy_prefix_does_not_hide_an_open_path(upstream: MockUpstream, tmp_path: Path) -> None:
-    app = _keyed_app(upstream, tmp_path)
-    with ServerThread(app) as thread, httpx.Client(base_url=thread.url) as http:
-        assert http.get("/v1/health").status_code == 200
-        assert http.get("/v1/health/").status_code != 200  # no prefix games with the path
+async def test_an_open_path_stays_open_behind_a_proxy_prefix(
+    upstream: MockUpstream, tmp_path: Path
+) -> None:
+    """Mounted under a prefix (ASGI ``root_path``), the health check is still matched
+    without the prefix, and every other path still needs the key."""
+    transport = httpx.ASGITransport(_keyed_app(upstream, tmp_path), root_path="/relay")
+    async with httpx.AsyncClient(transport=transport, base_url="http://relay.test") as http:
+        assert (await http.get("/relay/v1/health")).status_code == 200
+        assert (await http.get("/relay/v1/models")).status_code == 401
+        assert (await http.get("/relay/v1/no-such-thing", headers=KEY)).status_code == 404

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-# Tuples, not ``str | None``: isinstance against a union type took twice as long, and
-# this ran at about 4 µs per chunk (now under 2), 40 times in a typical stream.
+# Tuples, not ``str | None`` (isinstance against a union type is slower), and a delta's
+# own fields walked rather than every text field looked up: this runs for every chunk,
+# and a typical one went from 14.0k to 7.2k instructions (callgrind).
 _STR_OR_NONE = (str, type(None))
 _INT_OR_NONE = (int, type(None))
 _TEXT_FIELDS = frozenset({"role", "content", "refusal", "reasoning_content", "reasoning"})

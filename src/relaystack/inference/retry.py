@@ -19,8 +19,8 @@ from relaystack.config_model import ConfigModel
 
 # Rate limited, or overloaded for now: the same request may well succeed later.
 RETRYABLE_STATUSES = frozenset({429, 503})
-# One generator for every call: ``random.Random()`` seeds itself from os.urandom, which
-# cost each upstream call about 4 µs (callgrind) for jitter it rarely needs.
+# One generator for every schedule: ``random.Random()`` seeds itself from os.urandom
+# each time it is made, for jitter that is rarely drawn.
 _JITTER = random.Random()
 
 

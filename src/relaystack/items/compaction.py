@@ -14,7 +14,7 @@ from typing import ClassVar, Literal, NotRequired, TypedDict
 from pydantic import Field
 
 from relaystack.ids import IdSource
-from relaystack.items.kind import ChatMessage, Item
+from relaystack.items.kind import ChatMessage, Item, stored_form
 from relaystack.strict import StrictModel
 
 # Keys only an opened copy has (never stored, never sent to a client).
@@ -47,9 +47,7 @@ class CompactionKind:
     input_model: ClassVar[type[StrictModel]] = CompactionInput
 
     def normalize(self, raw: CompactionInput, ids: IdSource) -> Item:
-        item = raw.model_dump(exclude_none=True)
-        item["id"] = raw.id or ids("cmp")
-        return item
+        return stored_form(raw, "cmp", ids)
 
     def to_chat(self, item: Item, messages: list[ChatMessage]) -> None:
         summary = item.get(OPENED_SUMMARY)

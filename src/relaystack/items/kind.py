@@ -17,6 +17,16 @@ Item = dict[str, Any]
 ChatMessage = dict[str, Any]
 
 
+def stored_form(
+    raw: StrictModel, prefix: str, ids: IdSource, *, exclude: frozenset[str] = frozenset()
+) -> Item:
+    """An input item as kept: the fields the client gave (but ``exclude``), and its id,
+    or a new one with ``prefix`` when it came without."""
+    item = raw.model_dump(exclude_none=True, exclude=set(exclude))
+    item["id"] = item.get("id") or ids(prefix)
+    return item
+
+
 class ItemKind(Protocol):
     """One item type, e.g. ``message`` or ``function_call``."""
 

@@ -11,7 +11,7 @@ from typing import ClassVar, Literal, NotRequired, TypedDict
 from pydantic import Field
 
 from relaystack.ids import IdSource
-from relaystack.items.kind import ChatMessage, Item
+from relaystack.items.kind import ChatMessage, Item, stored_form
 from relaystack.items.status import ItemStatus
 from relaystack.strict import StrictModel
 
@@ -72,8 +72,7 @@ class ReasoningKind:
     input_model: ClassVar[type[StrictModel]] = ReasoningInput
 
     def normalize(self, raw: ReasoningInput, ids: IdSource) -> Item:
-        item = raw.model_dump(exclude_none=True)
-        item["id"] = raw.id or ids("rs")
+        item = stored_form(raw, "rs", ids)
         item.setdefault("status", "completed")
         return item
 

@@ -22,7 +22,7 @@ from pydantic import Field
 
 from relaystack.ids import IdSource
 from relaystack.items.events import Event, EventSequence
-from relaystack.items.kind import ChatMessage, Item, ItemKind
+from relaystack.items.kind import ChatMessage, Item, ItemKind, stored_form
 from relaystack.items.parts import ContentPart, ContentPartInput
 from relaystack.items.status import ItemStatus
 from relaystack.strict import StrictModel
@@ -99,10 +99,7 @@ class CustomToolCallOutputItem(TypedDict):
     output: str | list[ContentPart]
 
 
-def _normalized(raw: StrictModel, item_id: str | None, prefix: str, ids: IdSource) -> Item:
-    item = raw.model_dump(exclude_none=True, exclude={"status"})
-    item["id"] = item_id or ids(prefix)
-    return item
+_NO_STATUS = frozenset({"status"})  # OpenAI's custom tool items have none
 
 
 class CustomToolCallKind:
@@ -110,7 +107,7 @@ class CustomToolCallKind:
     input_model: ClassVar[type[StrictModel]] = CustomToolCallInput
 
     def normalize(self, raw: CustomToolCallInput, ids: IdSource) -> Item:
-        return _normalized(raw, raw.id, "ctc", ids)
+        return stored_form(raw, "ctc", ids, exclude=_NO_STATUS)
 
     def to_chat(self, item: Item, messages: list[ChatMessage]) -> None:
         append_call(messages, item["call_id"], item["name"], arguments_for(item["input"]))
@@ -121,7 +118,7 @@ class CustomToolCallOutputKind:
     input_model: ClassVar[type[StrictModel]] = CustomToolCallOutputInput
 
     def normalize(self, raw: CustomToolCallOutputInput, ids: IdSource) -> Item:
-        return _normalized(raw, raw.id, "ctco", ids)
+        return stored_form(raw, "ctco", ids, exclude=_NO_STATUS)
 
     def to_chat(self, item: Item, messages: list[ChatMessage]) -> None:
         # The same ``tool`` message a function's output becomes.

@@ -14,7 +14,7 @@ from pydantic import Field
 
 from relaystack.ids import IdSource
 from relaystack.items.events import Event, EventSequence
-from relaystack.items.kind import ChatMessage, Item, ItemKind
+from relaystack.items.kind import ChatMessage, Item, ItemKind, stored_form
 from relaystack.items.parts import ContentPart, ContentPartInput, chat_part
 from relaystack.items.status import ItemStatus
 from relaystack.strict import StrictModel
@@ -74,9 +74,8 @@ class FunctionCallOutputItem(TypedDict):
     output: str | list[ContentPart]
 
 
-def _normalized(raw: StrictModel, item_id: str | None, prefix: str, ids: IdSource) -> Item:
-    item = raw.model_dump(exclude_none=True)
-    item["id"] = item_id or ids(prefix)
+def _normalized(raw: StrictModel, prefix: str, ids: IdSource) -> Item:
+    item = stored_form(raw, prefix, ids)
     item.setdefault("status", "completed")
     return item
 
@@ -86,7 +85,7 @@ class FunctionCallKind:
     input_model: ClassVar[type[StrictModel]] = FunctionCallInput
 
     def normalize(self, raw: FunctionCallInput, ids: IdSource) -> Item:
-        return _normalized(raw, raw.id, "fc", ids)
+        return _normalized(raw, "fc", ids)
 
     def to_chat(self, item: Item, messages: list[ChatMessage]) -> None:
         append_call(messages, item["call_id"], item["name"], item["arguments"])
@@ -97,7 +96,7 @@ class FunctionCallOutputKind:
     input_model: ClassVar[type[StrictModel]] = FunctionCallOutputInput
 
     def normalize(self, raw: FunctionCallOutputInput, ids: IdSource) -> Item:
-        return _normalized(raw, raw.id, "fco", ids)
+        return _normalized(raw, "fco", ids)
 
     def to_chat(self, item: Item, messages: list[ChatMessage]) -> None:
         messages.append(

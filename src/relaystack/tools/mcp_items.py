@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal, NotRequired, TypedDict
 
 from relaystack.ids import IdSource
-from relaystack.items.kind import ChatMessage, Item
+from relaystack.items.kind import ChatMessage, Item, stored_form
 from relaystack.items.status import ItemStatus
 from relaystack.strict import StrictModel
 from relaystack.tools.function import append_call
@@ -149,9 +149,7 @@ class McpApprovalResponseKind:
     input_model: ClassVar[type[StrictModel]] = McpApprovalResponseInput
 
     def normalize(self, raw: McpApprovalResponseInput, ids: IdSource) -> Item:
-        item = raw.model_dump(exclude_none=True)
-        item["id"] = raw.id or ids("mcpr")
-        return item
+        return stored_form(raw, "mcpr", ids)
 
     def to_chat(self, item: Item, messages: list[ChatMessage]) -> None:
         if item["approve"]:

@@ -115,19 +115,51 @@ def keyword_hits(
     postgres = connection.dialect.name == "postgresql"
     if postgres:
         match = " | ".join(words)
-        sql = _POSTGRES_KEYWORDS
     else:
         match = " OR ".join(f'"{word}"' for word in _rarest(connection, words))
-        sql = _SQLITE_KEYWORDS
-    statement = text(sql.format(files="AND c.file_id IN :files" if file_ids is not None else ""))
     params: dict[str, Any] = {"match": match, "stores": store_ids, "limit": limit}
-    statement = statement.bindparams(bindparam("stores", expanding=True))
     if file_ids is not None:
         if not file_ids:
             return []
-        statement = statement.bindparams(bindparam("files", expanding=True))
         params["files"] = file_ids
+    statement = _KEYWORD_STATEMENTS[(postgres, file_ids is not None)]
     return [row.pk for row in connection.execute(statement, params)]
+
+
+# The search statements are built once, with bind parameters: built per call, SQLAlchemy
+# spends more instructions constructing one and keying its statement cache than the
+# database spends answering it (see responses_sql.py for what that cost a stored turn).
+_KEYWORD_STATEMENTS = {
+    (postgres, by_file): text(
+        (_POSTGRES_KEYWORDS if postgres else _SQLITE_KEYWORDS).format(
+            files="AND c.file_id IN :files" if by_file else ""
+        )
+    ).bindparams(
+        bindparam("stores", expanding=True),
+        *([bindparam("files", expanding=True)] if by_file else []),
+    )
+    for postgres in (False, True)
+    for by_file in (False, True)
+}
+_CHUNKS_FOUND = (
+    select(
+        file_chunks.c.pk,
+        file_chunks.c.file_id,
+        file_chunks.c.text,
+        files.c.filename,
+        vector_store_files.c.attributes,
+    )
+    .join(files, files.c.id == file_chunks.c.file_id)
+    .join(
+        vector_store_files,
+        (vector_store_files.c.file_id == file_chunks.c.file_id)
+        & (vector_store_files.c.vector_store_id == file_chunks.c.vector_store_id),
+    )
+    .where(file_chunks.c.pk.in_(bindparam("pks", expanding=True)))
+)
+_LIVE_CHUNKS_FOUND = _CHUNKS_FOUND.where(
+    or_(files.c.expires_at.is_(None), files.c.expires_at > bindparam("now"))
+)
 
 
 def chunks_found(connection: Connection, pks: list[int], now: int | None = None) -> dict[int, Any]:
@@ -137,25 +169,10 @@ def chunks_found(connection: Connection, pks: list[int], now: int | None = None)
     them may not have run yet (see ``retrieval/expiry.py``)."""
     if not pks:
         return {}
-    query = (
-        select(
-            file_chunks.c.pk,
-            file_chunks.c.file_id,
-            file_chunks.c.text,
-            files.c.filename,
-            vector_store_files.c.attributes,
-        )
-        .join(files, files.c.id == file_chunks.c.file_id)
-        .join(
-            vector_store_files,
-            (vector_store_files.c.file_id == file_chunks.c.file_id)
-            & (vector_store_files.c.vector_store_id == file_chunks.c.vector_store_id),
-        )
-        .where(file_chunks.c.pk.in_(pks))
-    )
-    if now is not None:
-        query = query.where(or_(files.c.expires_at.is_(None), files.c.expires_at > now))
-    return {row.pk: row for row in connection.execute(query)}
+    if now is None:
+        return {row.pk: row for row in connection.execute(_CHUNKS_FOUND, {"pks": pks})}
+    rows = connection.execute(_LIVE_CHUNKS_FOUND, {"pks": pks, "now": now})
+    return {row.pk: row for row in rows}
 
 
 def searchable_files(connection: Connection, store_ids: list[str]) -> list[Any]:

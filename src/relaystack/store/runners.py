@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import StaticPool
@@ -125,7 +125,7 @@ def _unreachable_as_unavailable() -> Iterator[None]:
 
 
 _Job = tuple[Work[Any], tuple[Any, ...], asyncio.Future[Any], asyncio.AbstractEventLoop]
-_Outcome = tuple[asyncio.Future[Any], Any, BaseException | None]
+_Outcome = tuple[asyncio.Future[Any], asyncio.AbstractEventLoop, Any, BaseException | None]
 
 
 class SqliteRunner:
@@ -179,26 +179,16 @@ class SqliteRunner:
             self._run_batch(batch)
 
     def _run_batch(self, batch: list[_Job]) -> None:
-        outcomes: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+        woken = 0
         try:
             with self.engine.connect() as connection:
-                for work, args, future, loop in batch:
-                    try:
-                        with connection.begin():
-                            outcome: _Outcome = (future, work(connection, *args), None)
-                    except Exception as exc:
-                        outcome = (future, None, exc)
-                    outcomes.setdefault(loop, []).append(outcome)
-        except Exception as exc:  # no connection at all: every job hears why
-            done = {id(outcome[0]) for settled in outcomes.values() for outcome in settled}
-            for _work, _args, future, loop in batch:
-                if id(future) not in done:
-                    outcomes.setdefault(loop, []).append((future, None, exc))
-        # One wake-up of each waiting event loop for the whole batch.
-        for loop, settled in outcomes.items():
-            # A loop that has closed meanwhile has nobody waiting; the writer goes on.
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(_settle, settled)
+                outcomes = [_run_job(connection, job) for job in batch]
+                # Woken before the connection goes back to the pool: its reset there (a
+                # rollback) is no reason for a caller to wait.
+                _wake(outcomes)
+                woken = len(batch)
+        except Exception as exc:  # no connection at all: every job not told yet hears why
+            _wake([(future, loop, None, exc) for _w, _a, future, loop in batch[woken:]])
 
     async def close(self) -> None:
         self._jobs.put(None)
@@ -207,8 +197,29 @@ class SqliteRunner:
         self.engine.dispose()
 
 
+def _run_job(connection: Connection, job: _Job) -> _Outcome:
+    """One job in its own transaction: what it returned, or what it raised."""
+    work, args, future, loop = job
+    try:
+        with connection.begin():
+            return future, loop, work(connection, *args), None
+    except Exception as exc:
+        return future, loop, None, exc
+
+
+def _wake(outcomes: list[_Outcome]) -> None:
+    """One wake-up of each waiting event loop for all of its outcomes."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+    for outcome in outcomes:
+        by_loop.setdefault(outcome[1], []).append(outcome)
+    for loop, settled in by_loop.items():
+        # A loop that has closed meanwhile has nobody waiting; the writer goes on.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_settle, settled)
+
+
 def _settle(outcomes: list[_Outcome]) -> None:
-    for future, result, error in outcomes:
+    for future, _loop, result, error in outcomes:
         if future.cancelled():
             continue
         if error is not None:

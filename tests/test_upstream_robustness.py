@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -206,3 +207,23 @@ def test_upstream_stream_in_any_valid_sse_framing_is_read(
     body = response.json()
     assert body["status"] == "completed"
     assert [p["text"] for i in body["output"] for p in i["content"]] == ["Ringed"]
+
+
+def test_upstream_stream_sent_compressed_is_read(raw_server: tuple[str, RawUpstream]) -> None:
+    """An event stream sent with ``content-encoding: gzip`` (a proxy in front of the
+    model may compress it) is decoded before it is read as SSE."""
+    base_url, raw = raw_server
+    envelope = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 0, "model": "m"}
+    chunks = [
+        {**envelope, "choices": [{"index": 0, "delta": {"content": "Zip"}}]},
+        {**envelope, "choices": [{"index": 0, "delta": {"content": "ped"}}]},
+        {**envelope, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+    ]
+    stream = "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks) + "data: [DONE]\n\n"
+    raw.answer(gzip.compress(stream.encode()), headers={"content-encoding": "gzip"})
+    with http(base_url) as client:
+        response = client.post("/responses", json={"model": "raw/m", "input": "hi"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "completed"
+    assert [p["text"] for i in body["output"] for p in i["content"]] == ["Zipped"]

@@ -17,11 +17,21 @@ class RawUpstream:
         self.body = b"data: [DONE]\n\n"
         self.media_type = "text/event-stream"
         self.status = 200
+        self.headers: dict[str, str] = {}
         self.app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
 
-    def answer(self, body: bytes, media_type: str = "text/event-stream", status: int = 200) -> None:
+    def answer(
+        self,
+        body: bytes,
+        media_type: str = "text/event-stream",
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.body, self.media_type, self.status = body, media_type, status
+        self.headers = headers or {}
 
     async def _chat(self, request: Request) -> Response:
         await request.body()
-        return Response(self.body, status_code=self.status, media_type=self.media_type)
+        return Response(
+            self.body, status_code=self.status, media_type=self.media_type, headers=self.headers
+        )

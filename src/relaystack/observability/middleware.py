@@ -46,15 +46,17 @@ class RequestMiddleware:
         id_header = (HEADER, record.request_id.encode("ascii"))
         started = False
 
-        async def send_with_id(message: Message) -> None:
+        # A plain function that hands back ``send``'s own awaitable: a coroutine of its
+        # own would cost every body chunk of every stream one more frame.
+        def send_with_id(message: Message) -> Awaitable[None]:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
                 record.status = message["status"]
                 message["headers"] = [*message.get("headers", ()), id_header]
             elif record.before_last_byte and not message.get("more_body", False):
-                await _run(record.before_last_byte)
-            await send(message)
+                return _run_then_send(record.before_last_byte, send, message)
+            return send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
@@ -76,6 +78,13 @@ class RequestMiddleware:
             if request_span is not None:
                 assert tracing is not None
                 tracing.end_request(request_span, record)
+
+
+async def _run_then_send(
+    callbacks: list[Callable[[], Awaitable[None]]], send: Any, message: Message
+) -> None:
+    await _run(callbacks)
+    await send(message)
 
 
 async def _run(callbacks: list[Callable[[], Awaitable[None]]]) -> None:

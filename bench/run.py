@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import orjson
 
 from bench.background import markdown as background_markdown
@@ -189,8 +190,20 @@ def _candidates(
         name, sep, url = spec.partition("=")
         if not sep or not name or name in {c.name for c in cands}:
             raise SystemExit(f"--extra wants a new NAME=URL, got {spec!r}")
-        cands.append(Candidate(name, url, a.extra_model, mcp_url=mcp_url))
+        store = _extra_store(url) if any(e in FILE_SEARCH_ENDPOINTS for e in a.endpoints) else ""
+        cands.append(Candidate(name, url, a.extra_model, mcp_url=mcp_url, vector_store_id=store))
     return cands
+
+
+def _extra_store(url: str) -> str:
+    """The bench's vector store on a server started by hand (its ``files`` embedding on
+    the mock, as the bench's own server has it); without one, its file-search cells
+    are skipped."""
+    try:
+        return create_store(url)
+    except (RuntimeError, httpx.HTTPError) as exc:
+        log(f"no vector store on {url} ({exc}): its file-search cells are skipped")
+        return ""
 
 
 def _start(

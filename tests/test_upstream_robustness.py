@@ -32,6 +32,16 @@ def newest(base_url: str) -> dict[str, Any] | None:
     return data[0] if data else None
 
 
+def completed_texts(base_url: str) -> list[str]:
+    """The output texts of a turn on the raw upstream, which must complete."""
+    with http(base_url) as client:
+        response = client.post("/responses", json={"model": "raw/m", "input": "hi"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "completed"
+    return [part["text"] for item in body["output"] for part in item["content"]]
+
+
 # ----- 1. content parts with nothing to send are accepted and sent as nulls --------
 
 
@@ -201,12 +211,7 @@ def test_upstream_stream_in_any_valid_sse_framing_is_read(
             + f"data: {json.dumps(late)}\r\n\r\n"
         ).encode()
     )
-    with http(base_url) as client:
-        response = client.post("/responses", json={"model": "raw/m", "input": "hi"})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["status"] == "completed"
-    assert [p["text"] for i in body["output"] for p in i["content"]] == ["Ringed"]
+    assert completed_texts(base_url) == ["Ringed"]
 
 
 def test_upstream_stream_sent_compressed_is_read(raw_server: tuple[str, RawUpstream]) -> None:
@@ -221,9 +226,4 @@ def test_upstream_stream_sent_compressed_is_read(raw_server: tuple[str, RawUpstr
     ]
     stream = "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks) + "data: [DONE]\n\n"
     raw.answer(gzip.compress(stream.encode()), headers={"content-encoding": "gzip"})
-    with http(base_url) as client:
-        response = client.post("/responses", json={"model": "raw/m", "input": "hi"})
-    assert response.status_code == 200, response.text
-    body = response.json()
-    assert body["status"] == "completed"
-    assert [p["text"] for i in body["output"] for p in i["content"]] == ["Zipped"]
+    assert completed_texts(base_url) == ["Zipped"]

@@ -170,8 +170,9 @@ def chunks_found(connection: Connection, pks: list[int], now: int | None = None)
     if not pks:
         return {}
     if now is None:
-        return {row.pk: row for row in connection.execute(_CHUNKS_FOUND, {"pks": pks})}
-    rows = connection.execute(_LIVE_CHUNKS_FOUND, {"pks": pks, "now": now})
+        rows = connection.execute(_CHUNKS_FOUND, {"pks": pks})
+    else:
+        rows = connection.execute(_LIVE_CHUNKS_FOUND, {"pks": pks, "now": now})
     return {row.pk: row for row in rows}
 
 
